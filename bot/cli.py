@@ -8,6 +8,7 @@ A user mistake ends in one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -84,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not a user mistake: still one line unless asked for details
+        if os.environ.get("FOIBOT_DEBUG"):
+            raise
+        print(f"foibot: unexpected error: {type(exc).__name__}: {exc} (set FOIBOT_DEBUG=1 for details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -100,5 +100,16 @@ class Triager:
             sources=list(letter.sources),
             warnings=list(letter.warnings),
         )
-        result.summary = render.summary_text(result, law)
+        result.summary = render.summary_text(result, law, self.rulebook)
         return result
+
+    # ----------------------------------------------------------------- output
+
+    def render_text(self, triage: Triage) -> str:
+        return render.summary_text(triage, self.rulebook.law(triage.jurisdiction), self.rulebook)
+
+    def render_html(self, triage: Triage) -> str:
+        return render.summary_html(triage, self.rulebook.law(triage.jurisdiction), self.rulebook)
+
+    def outcome_words(self, triage: Triage) -> str:
+        return render.outcome_short(triage, self.rulebook)

@@ -1,0 +1,1 @@
+"""Implementations of the CLI subcommands that sit on top of the pipeline."""

@@ -1,0 +1,193 @@
+"""A small grammar for legal citations in FOI letters.
+
+Finds every citation such as "section 40(2)", "s.40(2)", "Sections 31 and 24",
+"section 40(2) and (3A)(a)", "sections 41 and 43(2)", "regulation 12(5)(e)",
+"regulations 12(4)(b) and 12(5)(a)", "Article 4(1)(b)", "Exemption 7(C)", "(b)(6)",
+"5 U.S.C. § 552(b)(6)", "s 47F", "subsection 19(1)" and normalises each to the form the
+contract uses (`s40(2)`, `reg12(5)(e)`, `art4(1)(b)`, `b7(C)`).
+
+The grammar knows only the *shape* of citations; which of them are exemptions of which law
+is data (rules/law/*.toml), decided by the classify stage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# The word that introduces a citation, mapped to the normalised prefix.
+_WORDS = {
+    "section": "s",
+    "sections": "s",
+    "sec": "s",
+    "secs": "s",
+    "s": "s",
+    "ss": "s",
+    "subsection": "s",
+    "subsections": "s",
+    "paragraph": "s",
+    "paragraphs": "s",
+    "§": "s",
+    "§§": "s",
+    "regulation": "reg",
+    "regulations": "reg",
+    "reg": "reg",
+    "regs": "reg",
+    "r": "reg",
+    "article": "art",
+    "articles": "art",
+    "art": "art",
+    "exemption": "b",
+    "exemptions": "b",
+}
+
+_NUMBER = r"\d{1,3}[A-Z]{0,2}(?![A-Za-z])"
+_SUB = r"\(\s*[0-9A-Za-z]{1,5}\s*\)"
+_ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
+_JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"
+_ITEM = rf"(?:{_ONE}|(?:{_SUB})+)"  # a bare "(3A)(a)" continues the previous number
+
+_WORD_RE = (
+    r"(?:sections?|secs?\.?|subsections?|paragraphs?|regulations?|regs?\.?|articles?|art\.?"
+    r"|exemptions?|ss?\.?|r\.|§§?)"
+)
+
+CITATION_RE = re.compile(
+    rf"(?<![\w/])(?P<word>{_WORD_RE})\s*(?P<items>{_ONE}(?:{_JOIN}{_ITEM})*)",
+    re.IGNORECASE,
+)
+
+# US style: "(b)(6)", "(b)(7)(C)", "552(b)(6)", "b6", "b7C" when written as a token.
+US_RE = re.compile(
+    r"(?:552\s*)?\(b\)\s*\((?P<num>[1-9])\)(?P<subs>(?:\s*\([A-Fa-f]\))*)|(?<![\w(])b(?P<num2>[1-9])(?P<sub2>\([A-F]\))?(?![\w])",
+)
+
+_ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
+_SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)")
+
+ROMAN = re.compile(r"^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Citation:
+    citation: str  # normalised, e.g. s40(2)
+    prefix: str  # s | reg | art | b
+    start: int
+    end: int
+    text: str  # the citation as written (the whole matched phrase)
+
+
+def _norm_sub(sub: str, prefix: str) -> str:
+    sub = sub.strip()
+    if sub.isdigit():
+        return f"({sub})"
+    if prefix == "b" and len(sub) == 1:
+        return f"({sub.upper()})"
+    if ROMAN.match(sub) or sub.isalpha():
+        return f"({sub.lower()})"
+    # "3A": digits then letters
+    return f"({sub.upper()})"
+
+
+def _norm_number(number: str) -> str:
+    return number.upper()
+
+
+def find_citations(text: str) -> list[Citation]:
+    """Every citation in `text`, in order, normalised; a list like "31 and 24" yields two."""
+    found: list[Citation] = []
+    for match in CITATION_RE.finditer(text):
+        word = match.group("word").lower().rstrip(".")
+        prefix = _WORDS.get(word)
+        if prefix is None:
+            continue
+        if word in {"s", "ss", "r"} and not _plausible_short_word(text, match):
+            continue
+        items_text = match.group("items")
+        items_start = match.start("items")
+        last_number = ""
+        last_subs: list[str] = []
+        for item in re.finditer(rf"{_ONE}|(?:{_SUB})+", items_text, re.IGNORECASE):
+            parsed = _ITEM_RE.fullmatch(item.group(0))
+            if not parsed:
+                continue
+            number = parsed.group("num")
+            subs = _SUB_RE.findall(parsed.group("subs") or "")
+            if number:
+                last_number = _norm_number(number)
+                if prefix == "b" and not subs and len(number) > 1 and number[-1].isalpha():
+                    # "Exemption 7C" -> b7(C)
+                    last_number, subs = number[:-1], [number[-1]]
+            elif not last_number:
+                continue
+            else:
+                subs = _continue_subs(last_subs, subs)
+            last_subs = subs
+            if prefix == "s" and last_number == "552":
+                continue  # "5 U.S.C. § 552(b)(6)": the US pattern below names it b6
+            base = last_number
+            citation = f"{prefix}{base}" + "".join(_norm_sub(s, prefix) for s in subs)
+            found.append(
+                Citation(
+                    citation=citation,
+                    prefix=prefix,
+                    start=items_start + item.start(),
+                    end=items_start + item.end(),
+                    text=match.group(0),
+                )
+            )
+    for match in US_RE.finditer(text):
+        num = match.group("num") or match.group("num2")
+        subs = re.findall(r"\(([A-Fa-f])\)", match.group("subs") or match.group("sub2") or "")
+        citation = f"b{num}" + "".join(f"({s.upper()})" for s in subs)
+        found.append(Citation(citation, "b", match.start(), match.end(), match.group(0)))
+    found.sort(key=lambda c: c.start)
+    return _dedupe_overlaps(found)
+
+
+def _sub_kind(sub: str, previous: list[str]) -> str:
+    sub = sub.strip()
+    if sub[:1].isdigit():
+        return "digit"
+    if ROMAN.match(sub) and (len(sub) > 1 or (previous and previous[-1].isalpha() and previous[-1] != sub)):
+        return "roman"
+    return "letter"
+
+
+def _continue_subs(previous: list[str], subs: list[str]) -> list[str]:
+    """"section 40(2) and (3A)(a)": a bare "(3A)(a)" replaces the parts from its own level on."""
+    if not subs:
+        return previous
+    kind = _sub_kind(subs[0], previous)
+    for level in range(len(previous) - 1, -1, -1):
+        if _sub_kind(previous[level], previous[:level]) == kind:
+            return previous[:level] + subs
+    return previous + subs
+
+
+def _plausible_short_word(text: str, match: re.Match) -> bool:
+    """"s" alone is a citation word only as "s.40", "s 40(2)", "S40": not "it's 40" or "pages 40"."""
+    before = text[max(0, match.start() - 1) : match.start()]
+    if before and (before.isalnum() or before in "'’"):
+        return False
+    raw = match.group("word")
+    number_follows = match.group("items")[:1].isdigit()
+    if raw.endswith("."):
+        return number_follows
+    # "s40(2)" or "s 40(2)": require a sub-part or a letter suffix to avoid "s 4" noise in prose
+    return bool(re.match(r"\d{1,3}[A-Z]{0,2}\s?\(", match.group("items"))) or raw.isupper() or raw == "s"
+
+
+def _dedupe_overlaps(citations: list[Citation]) -> list[Citation]:
+    out: list[Citation] = []
+    for cit in citations:
+        if out and cit.start < out[-1].end and cit.citation == out[-1].citation:
+            continue
+        out.append(cit)
+    return out
+
+
+def normalise(citation_text: str) -> str | None:
+    """Normalise one citation written by a person ("s.40(2)", "Exemption 6"); None if not one."""
+    found = find_citations(citation_text)
+    return found[0].citation if found else None

@@ -1,0 +1,398 @@
+"""Classify stage: Letter -> Classification.
+
+The wording is data (`rules/classify.toml` for outcome signals, `rules/law/*.toml` for which
+citations are exemptions of which law). This module holds only the mechanism:
+
+1. split the quote-folded letter into sentences, marking those that are hypothetical
+   ("some information may be exempt") or part of the "your right to complain" footer;
+2. score each signal (ack, delay, withheld, not_held, full, review, ...) from its patterns;
+3. find citations with the grammar in `citations.py` and keep those the law knows, cited in
+   a sentence that relies on them;
+4. combine the signals into the primary outcome and the labels with the fixed procedure in
+   `decide()`, and say how sure it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.model import Classification, Exemption, Letter, Outcome
+from bot.rulebook import Law, Rulebook
+from bot.stages.citations import find_citations
+
+PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)")
+
+DECISIONS = (
+    Outcome.FULL_DISCLOSURE,
+    Outcome.PARTIAL_DISCLOSURE,
+    Outcome.REFUSED,
+    Outcome.NOT_HELD,
+    Outcome.REVIEW_DECISION,
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str  # verbatim
+    flat: str  # whitespace collapsed, for matching
+    contexts: frozenset[str]
+
+
+@dataclass
+class Signal:
+    score: float = 0.0
+    evidence: str = ""
+    best: float = 0.0
+    hits: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    contexts: dict[str, tuple[frozenset[str], tuple[re.Pattern, ...]]]
+    signals: dict[str, tuple[tuple[re.Pattern, float], ...]]
+    review_results: dict[str, tuple[re.Pattern, ...]]
+    exemption_context: tuple[re.Pattern, ...]
+    thresholds: dict[str, float]
+
+
+def _compile(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def compile_rules(rulebook: Rulebook) -> CompiledRules:
+    data = rulebook.classify
+    contexts = {
+        name: (frozenset(spec["applies_to"]), tuple(_compile(p) for p in spec["patterns"]))
+        for name, spec in data["context"].items()
+    }
+    signals = {
+        name: tuple((_compile(p["re"]), float(p["w"])) for p in spec["patterns"])
+        for name, spec in data["signals"].items()
+    }
+    review_results = {name: tuple(_compile(p) for p in pats) for name, pats in data["review_results"].items()}
+    exemption_context = tuple(_compile(p) for p in data["exemption_context"]["patterns"])
+    return CompiledRules(contexts, signals, review_results, exemption_context, data["thresholds"])
+
+
+def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
+    """Sentences with their spans; a paragraph that opens the complaints footer is footer throughout."""
+    sentences: list[Sentence] = []
+    footer_started = False
+    pos = 0
+    for para_match in list(PARAGRAPH_RE.finditer(text)) + [None]:
+        para_end = para_match.start() if para_match else len(text)
+        paragraph = text[pos:para_end]
+        para_start = pos
+        pos = para_match.end() if para_match else len(text)
+        cursor = 0
+        para_footer = False
+        first = True
+        for end_match in list(SENTENCE_END_RE.finditer(paragraph)) + [None]:
+            s_end = end_match.start() if end_match else len(paragraph)
+            s_start = cursor
+            raw = paragraph[s_start:s_end]
+            cursor = end_match.end() if end_match else len(paragraph)
+            if not raw.strip():
+                continue
+            flat = " ".join(raw.split())
+            contexts = {name for name, (_, pats) in rules.contexts.items() if any(p.search(flat) for p in pats)}
+            if first and "rights_footer" in contexts:
+                para_footer = True
+            if _is_rights_heading(flat):
+                footer_started = True
+            if para_footer or footer_started:
+                contexts.add("rights_footer")
+            first = False
+            start = para_start + s_start + (len(raw) - len(raw.lstrip()))
+            text_ = raw.strip()
+            sentences.append(Sentence(start, start + len(text_), text_, flat, frozenset(contexts)))
+    return sentences
+
+
+RIGHTS_HEADING_RE = re.compile(
+    r"^(your )?(right(s)? (to complain|of (appeal|complaint|review))|complaints? (procedure|and appeals?)|"
+    r"(internal )?review (rights|procedure)|how to (complain|appeal)|if you are (unhappy|dissatisfied|not satisfied)|"
+    r"appeal rights|review and appeal|information commissioner)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_rights_heading(flat: str) -> bool:
+    return len(flat) < 90 and bool(RIGHTS_HEADING_RE.match(flat))
+
+
+def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, Signal]:
+    excluded_by: dict[str, set[str]] = {}
+    for name, (applies, _) in rules.contexts.items():
+        for signal in applies:
+            excluded_by.setdefault(signal, set()).add(name)
+    scores: dict[str, Signal] = {}
+    for name, patterns in rules.signals.items():
+        sig = Signal()
+        blocked = excluded_by.get(name, set())
+        for pattern, weight in patterns:
+            for sentence in sentences:
+                if sentence.contexts & blocked:
+                    continue
+                if pattern.search(sentence.flat):
+                    sig.score += weight
+                    sig.hits.append(pattern.pattern)
+                    if weight > sig.best:
+                        sig.best, sig.evidence = weight, sentence.text
+                    break
+        scores[name] = sig
+    return scores
+
+
+def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -> list[tuple[Exemption, str]]:
+    """Citations the law knows, in sentences that rely on them; (exemption, ground) pairs."""
+    found: dict[str, tuple[Exemption, str]] = {}
+    for sentence in sentences:
+        if sentence.contexts & {"hypothetical", "rights_footer"}:
+            continue
+        if not any(p.search(sentence.flat) for p in rules.exemption_context):
+            continue
+        for cit in find_citations(sentence.flat):
+            if not _prefix_matches(cit.prefix, law):
+                continue
+            provision = law.lookup(cit.citation)
+            if provision is None or cit.citation in found:
+                continue
+            exemption = Exemption(
+                citation=cit.citation,
+                name=provision.name,
+                kind=provision.kind,
+                evidence=sentence.text,
+            )
+            found[cit.citation] = (exemption, provision.ground)
+    # "section 40" and "section 40(2)" in one letter: keep the precise one
+    citations = list(found)
+    for citation in citations:
+        if any(other != citation and other.startswith(citation + "(") for other in citations):
+            found.pop(citation, None)
+    return list(found.values())
+
+
+def _prefix_matches(prefix: str, law: Law) -> bool:
+    return prefix == law.citation_prefix or (prefix == "s" and law.citation_prefix in {"s"})
+
+
+def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, float]) -> tuple[Outcome, list[Outcome], float]:
+    """The fixed procedure that turns signal scores into an outcome, labels and a confidence.
+
+    Order of questions, most specific first:
+    review outcome -> fee notice -> decision (disclosed / withheld / not held) -> no decision yet
+    (clarification asked, delay/extension, acknowledgement) -> other.
+    """
+    t, strong = thresholds["signal"], thresholds["strong"]
+
+    def s(name: str) -> float:
+        return signals[name].score
+
+    withheld = max(s("withheld"), s("refused_words")) + (1.0 if "exemption" in grounds else 0.0)
+    refusal_ground = bool(grounds & {"cost_limit", "vexatious", "repeated", "ncnd"})
+    released = s("full")
+    partial = s("partial")
+    not_held = s("not_held")
+    decision = max(withheld, released, partial, not_held, s("cost_limit"), s("vexatious"), s("ncnd"))
+    pending = max(s("ack"), s("delay"), s("clarification"))
+
+    labels: list[Outcome] = []
+    outcome: Outcome
+    if s("review") >= strong:
+        outcome = Outcome.REVIEW_DECISION
+    elif s("fee") >= strong and s("fee") >= s("cost_limit"):
+        outcome = Outcome.FEE_NOTICE
+    elif s("clarification") >= strong and s("clarification") >= decision:
+        outcome = Outcome.CLARIFICATION_REQUESTED
+    elif refusal_ground or withheld >= t or partial >= strong:
+        if released >= t and (partial >= t or released >= withheld) and not refusal_ground:
+            outcome = Outcome.PARTIAL_DISCLOSURE
+        elif partial >= strong and (released >= t or s("partial") >= withheld):
+            outcome = Outcome.PARTIAL_DISCLOSURE
+        elif not_held >= strong and not_held > withheld and not refusal_ground:
+            outcome = Outcome.NOT_HELD
+        else:
+            outcome = Outcome.REFUSED
+        if s("delay") >= strong and _pending_wins(signals, decision, thresholds) and not refusal_ground:
+            outcome = Outcome.DELAY
+    elif not_held >= t and not_held >= pending:
+        outcome = Outcome.PARTIAL_DISCLOSURE if released >= strong and partial >= t else Outcome.NOT_HELD
+    elif released >= t and released > pending * 0.8:
+        outcome = Outcome.FULL_DISCLOSURE
+    elif s("delay") >= t and s("delay") >= s("ack"):
+        outcome = Outcome.DELAY
+    elif s("ack") >= t:
+        outcome = Outcome.ACKNOWLEDGEMENT
+    elif s("clarification") >= t:
+        outcome = Outcome.CLARIFICATION_REQUESTED
+    elif s("fee") >= t:
+        outcome = Outcome.FEE_NOTICE
+    else:
+        outcome = Outcome.OTHER
+
+    labels.append(outcome)
+    if outcome in (Outcome.PARTIAL_DISCLOSURE, Outcome.REVIEW_DECISION, Outcome.NOT_HELD) and (
+        withheld >= t or refusal_ground
+    ):
+        labels.append(Outcome.REFUSED)
+    if outcome in (Outcome.REFUSED, Outcome.PARTIAL_DISCLOSURE, Outcome.FULL_DISCLOSURE) and not_held >= strong:
+        labels.append(Outcome.NOT_HELD)
+    if outcome == Outcome.REFUSED and partial >= strong and released >= t:
+        labels.append(Outcome.PARTIAL_DISCLOSURE)
+    if outcome in DECISIONS and s("delay") >= strong:
+        labels.append(Outcome.DELAY)
+    if outcome == Outcome.DELAY and s("clarification") >= strong:
+        labels.append(Outcome.CLARIFICATION_REQUESTED)
+
+    strength = {
+        Outcome.FULL_DISCLOSURE: released,
+        Outcome.PARTIAL_DISCLOSURE: max(partial, min(released, withheld)),
+        Outcome.REFUSED: max(withheld, s("cost_limit"), s("vexatious"), s("ncnd")),
+        Outcome.NOT_HELD: not_held,
+        Outcome.DELAY: s("delay"),
+        Outcome.ACKNOWLEDGEMENT: s("ack"),
+        Outcome.CLARIFICATION_REQUESTED: s("clarification"),
+        Outcome.FEE_NOTICE: s("fee"),
+        Outcome.REVIEW_DECISION: s("review"),
+    }
+    related = {
+        Outcome.PARTIAL_DISCLOSURE: {Outcome.FULL_DISCLOSURE, Outcome.REFUSED},
+        Outcome.REVIEW_DECISION: set(DECISIONS) | {Outcome.DELAY},
+        Outcome.FEE_NOTICE: {Outcome.ACKNOWLEDGEMENT},
+        Outcome.DELAY: {Outcome.ACKNOWLEDGEMENT},
+    }.get(outcome, set())
+    if outcome == Outcome.OTHER:
+        confidence = 0.2
+    else:
+        rivals = [v for o, v in strength.items() if o != outcome and o not in labels and o not in related]
+        margin = strength[outcome] - max(rivals, default=0.0) - (0.5 if strength[outcome] < strong else 0.0)
+        confidence = round(min(0.99, 1.0 / (1.0 + pow(2.718281828, -1.2 * margin))), 3)
+    return outcome, list(dict.fromkeys(labels)), confidence
+
+
+def _pending_wins(signals: dict[str, Signal], decision: float, thresholds: dict[str, float]) -> bool:
+    """A delay/extension letter that mentions exemptions under consideration is not yet a decision."""
+    withheld_now = signals["withheld"].score + signals["refused_words"].score
+    return signals["delay"].score >= decision and withheld_now < thresholds["strong"] + 1.0
+
+
+def review_result(sentences: list[Sentence], rules: CompiledRules) -> str | None:
+    for result in ("partly", "overturned", "upheld"):
+        for pattern in rules.review_results[result]:
+            if any(pattern.search(s.flat) for s in sentences if "rights_footer" not in s.contexts):
+                return result
+    return None
+
+
+def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
+    rules = compile_rules(rulebook)
+    sentences = split_sentences(letter.text, rules)
+    signals = score_signals(sentences, rules)
+    found = find_exemptions(sentences, law, rules)
+
+    grounds = {ground for _, ground in found}
+    if signals["cost_limit"].score >= rules.thresholds["strong"]:
+        grounds.add("cost_limit")
+    if signals["vexatious"].score >= rules.thresholds["strong"]:
+        grounds.add("vexatious")
+    if signals["repeated"].score >= rules.thresholds["strong"]:
+        grounds.add("repeated")
+    ncnd = signals["ncnd"].score >= rules.thresholds["strong"]
+    if ncnd:
+        grounds.add("ncnd")
+
+    outcome, labels, confidence = decide(signals, grounds, rules.thresholds)
+
+    exemptions = [e for e, _ in found]
+    if "cost_limit" in grounds and law.cost_limit and not any(g == "cost_limit" for _, g in found):
+        provision = law.lookup(law.cost_limit.citation)
+        exemptions.append(
+            Exemption(
+                citation=law.cost_limit.citation,
+                name=provision.name if provision else "Cost limit",
+                kind=provision.kind if provision else "unknown",
+                evidence=signals["cost_limit"].evidence,
+            )
+        )
+    if outcome in (Outcome.NOT_HELD,) and Outcome.REFUSED not in labels:
+        grounds.add("not_held")
+    if outcome in (Outcome.ACKNOWLEDGEMENT, Outcome.CLARIFICATION_REQUESTED, Outcome.FEE_NOTICE, Outcome.OTHER):
+        exemptions, grounds = [], set()
+    if outcome == Outcome.FULL_DISCLOSURE:
+        grounds = set()
+
+    evidence_signal = {
+        Outcome.FULL_DISCLOSURE: "full",
+        Outcome.PARTIAL_DISCLOSURE: "partial",
+        Outcome.REFUSED: "withheld",
+        Outcome.NOT_HELD: "not_held",
+        Outcome.DELAY: "delay",
+        Outcome.ACKNOWLEDGEMENT: "ack",
+        Outcome.CLARIFICATION_REQUESTED: "clarification",
+        Outcome.FEE_NOTICE: "fee",
+        Outcome.REVIEW_DECISION: "review",
+    }.get(outcome)
+    evidence: list[str] = []
+    if evidence_signal:
+        for name in (evidence_signal, "refused_words", "cost_limit", "ncnd", "vexatious"):
+            if signals[name].evidence and (name == evidence_signal or outcome == Outcome.REFUSED):
+                evidence.append(signals[name].evidence)
+                break
+    if Outcome.DELAY in labels and outcome != Outcome.DELAY and signals["delay"].evidence:
+        evidence.append(signals["delay"].evidence)
+
+    needs_review = (
+        outcome == Outcome.OTHER
+        or confidence < rules.thresholds["needs_review_below"]
+        or not letter.text.strip()
+    )
+    return Classification(
+        outcome=outcome,
+        labels=tuple(labels),
+        confidence=confidence,
+        needs_review=needs_review,
+        refusal_grounds=tuple(g for g in ("exemption", "cost_limit", "vexatious", "repeated", "ncnd", "not_held") if g in grounds),
+        exemptions=tuple(exemptions),
+        ncnd=ncnd,
+        review_result=review_result(sentences, rules) if outcome == Outcome.REVIEW_DECISION else None,
+        evidence=tuple(dict.fromkeys(evidence)),
+        scores={name: round(sig.score, 2) for name, sig in signals.items()},
+        stated_review_window=_stated_review_window(letter.text),
+    )
+
+
+REVIEW_WINDOW_RE = re.compile(
+    r"\b(?:within|no later than|not later than|before the end of)\s+(?P<n>\d{1,3}|one|two|three|four|six|forty|twenty|sixty|ninety|thirty)\s+"
+    r"(?P<unit>(?:calendar |working |business )?days?|weeks?|months?)\s+(?:of|from|after|following)\s+(?:the\s+)?"
+    r"(?:date\s+of\s+)?(?:this|the|our|receiving|receipt of|your receipt of)",
+    re.IGNORECASE,
+)
+REVIEW_WORD_RE = re.compile(r"review|appeal|reconsider|confirmatory", re.IGNORECASE)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twenty": 20, "thirty": 30, "forty": 40, "sixty": 60, "ninety": 90}
+
+
+def _stated_review_window(text: str) -> str | None:
+    """"Any review request should be sent within two months of the date of this letter" -> "2 months"."""
+    flat = " ".join(text.split())
+    for match in REVIEW_WINDOW_RE.finditer(flat):
+        window = flat[max(0, match.start() - 200) : match.end()]
+        if not REVIEW_WORD_RE.search(window):
+            continue
+        n_text = match.group("n").lower()
+        n = int(n_text) if n_text.isdigit() else NUMBER_WORDS[n_text]
+        unit = match.group("unit").lower()
+        if unit.startswith("month"):
+            return f"{n} months"
+        if unit.startswith("week"):
+            return f"{n} weeks"
+        if "working" in unit or "business" in unit:
+            return f"{n} working_days"
+        return f"{n} calendar_days"
+    return None

