@@ -125,17 +125,17 @@ def find_citations(text: str) -> list[Citation]:
             last_subs = subs
             if prefix == "s" and last_number == "552":
                 continue  # "5 U.S.C. § 552(b)(6)": the US pattern below names it b6
-            base = last_number
-            citation = f"{prefix}{base}" + "".join(_norm_sub(s, prefix) for s in subs)
-            found.append(
-                Citation(
-                    citation=citation,
-                    prefix=prefix,
-                    start=items_start + item.start(),
-                    end=items_start + item.end(),
-                    text=match.group(0),
+            for variant in _split_siblings(subs):
+                citation = f"{prefix}{last_number}" + "".join(_norm_sub(s, prefix) for s in variant)
+                found.append(
+                    Citation(
+                        citation=citation,
+                        prefix=prefix,
+                        start=items_start + item.start(),
+                        end=items_start + item.end(),
+                        text=match.group(0),
+                    )
                 )
-            )
     for match in US_RE.finditer(text):
         num = match.group("num") or match.group("num2")
         subs = re.findall(r"\(([A-Fa-f])\)", match.group("subs") or match.group("sub2") or "")
@@ -152,6 +152,16 @@ def _sub_kind(sub: str, previous: list[str]) -> str:
     if ROMAN.match(sub) and (len(sub) > 1 or (previous and previous[-1].isalpha() and previous[-1] != sub)):
         return "roman"
     return "letter"
+
+
+def _split_siblings(subs: list[str]) -> list[list[str]]:
+    """"31(1)(a)(b)" lists two paragraphs, (a) and (b): two letters in a row are siblings, not nested."""
+    for i in range(1, len(subs)):
+        a, b = subs[i - 1].strip(), subs[i].strip()
+        if a.isalpha() and b.isalpha() and len(a) == len(b) == 1 and not ROMAN.match(b) and ord(b.lower()) > ord(a.lower()):
+            head = subs[: i - 1]
+            return [head + [a], *_split_siblings(head + subs[i:])]
+    return [subs]
 
 
 def _continue_subs(previous: list[str], subs: list[str]) -> list[str]:

@@ -25,6 +25,8 @@ from bot.stages.citations import find_citations
 PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)")
 
+LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
+
 DECISIONS = (
     Outcome.FULL_DISCLOSURE,
     Outcome.PARTIAL_DISCLOSURE,
@@ -153,10 +155,13 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
 def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -> list[tuple[Exemption, str]]:
     """Citations the law knows, in sentences that rely on them; (exemption, ground) pairs."""
     found: dict[str, tuple[Exemption, str]] = {}
-    for sentence in sentences:
+    relying = [any(p.search(s.flat) for p in rules.exemption_context) for s in sentences]
+    for index, sentence in enumerate(sentences):
         if sentence.contexts & {"hypothetical", "rights_footer"}:
             continue
-        if not any(p.search(sentence.flat) for p in rules.exemption_context):
+        # a citation in a list ("as the following exemptions apply:" then one per line) takes its
+        # context from the sentences just before it
+        if not any(relying[max(0, index - LIST_CONTEXT) : index + 1]):
             continue
         for cit in find_citations(sentence.flat):
             if not _prefix_matches(cit.prefix, law):
@@ -212,9 +217,11 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     elif s("clarification") >= strong and s("clarification") >= decision:
         outcome = Outcome.CLARIFICATION_REQUESTED
     elif refusal_ground or withheld >= t or partial >= strong:
-        if released >= t and (partial >= t or released >= withheld) and not refusal_ground:
+        cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
+        if partial >= strong:
             outcome = Outcome.PARTIAL_DISCLOSURE
-        elif partial >= strong and (released >= t or s("partial") >= withheld):
+        elif released >= 1.5 and released * 2 >= withheld and not cost_or_vexatious:
+            # something was given (figures, attachments) and something withheld or neither confirmed nor denied
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif not_held >= strong and not_held > withheld and not refusal_ground:
             outcome = Outcome.NOT_HELD
