@@ -1,0 +1,53 @@
+"""The citation grammar: every way FOI letters write a provision, normalised as the contract says."""
+
+import pytest
+
+from bot.stages.citations import find_citations, normalise
+
+CASES = [
+    ("Sections 31 and 24 of the Freedom of Information Act", ["s31", "s24"]),
+    ("Section 31 and 24 are qualified exemptions", ["s31", "s24"]),
+    ("exempt under s.40(2) of the Act", ["s40(2)"]),
+    ("S40(2) and S43 apply", ["s40(2)", "s43"]),
+    ("section 40(2) and (3A)(a)", ["s40(2)", "s40(3A)(a)"]),
+    ("sections 41 and 43(2)", ["s41", "s43(2)"]),
+    ("regulation 12(5)(e)", ["reg12(5)(e)"]),
+    ("regulations 12(4)(b) and 12(5)(a)", ["reg12(4)(b)", "reg12(5)(a)"]),
+    ("withheld under reg. 13", ["reg13"]),
+    ("exempt under the provisions of section 21", ["s21"]),
+    ("section 36(2)(b)(i) and (ii)", ["s36(2)(b)(i)", "s36(2)(b)(ii)"]),
+    ("Section 31(1)(a)(b) of the Act", ["s31(1)(a)", "s31(1)(b)"]),
+    ("sections 30(1)(a), 31(1)(a) and 40(2)", ["s30(1)(a)", "s31(1)(a)", "s40(2)"]),
+    ("Article 4(1)(b) and Article 4(3)", ["art4(1)(b)", "art4(3)"]),
+    ("Exemption 6 and Exemption 7(C)", ["b6", "b7(C)"]),
+    ("5 U.S.C. § 552(b)(6)", ["b6"]),
+    ("withheld pursuant to (b)(7)(C)", ["b7(C)"]),
+    ("s 47F and s 47E(d)", ["s47F", "s47E(d)"]),
+    ("under s24AA of the FOI Act", ["s24AA"]),
+    ("subsection 19(1) and paragraph 21(1)(a)", ["s19(1)", "s21(1)(a)"]),
+    ("sections 9(2)(a) and 18(e)", ["s9(2)(a)", "s18(e)"]),
+]
+
+
+@pytest.mark.parametrize("text,expected", CASES)
+def test_citations_are_found_and_normalised(text, expected):
+    assert [c.citation for c in find_citations(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's 40 pages long", "we received 24 requests and 31 complaints", "see pages 12 and 14", "Dear Sir"],
+)
+def test_numbers_that_are_not_citations_are_ignored(text):
+    assert find_citations(text) == []
+
+
+def test_spans_point_at_the_citation():
+    text = "The information is exempt under section 43(2) of the Act."
+    (cit,) = find_citations(text)
+    assert text[cit.start : cit.end] == "43(2)"
+
+
+def test_normalise_one_citation():
+    assert normalise("s.40(2)") == "s40(2)"
+    assert normalise("nothing here") is None
