@@ -131,11 +131,16 @@ class QuarantinedItem(BaseModel):
 
 
 class State:
-    """One connection to the state database; use from one thread."""
+    """One connection to the state database.
+
+    Use it from one thread at a time (the worker); it may be created in another thread
+    (tests, the CLI). Other readers, like `foibot status`, open their own connection:
+    WAL lets them read while the worker writes.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
