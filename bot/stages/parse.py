@@ -342,7 +342,7 @@ def embedded_message(part: Message) -> Message | None:
 
 
 def is_attachment(part: Message) -> bool:
-    disposition = (part.get("content-disposition") or "").split(";")[0].strip().lower()
+    disposition = header_text(part.get("content-disposition")).split(";")[0].strip().lower()
     if disposition == "attachment" or part.get_param("filename", header="content-disposition"):
         return True
     return bool(part.get_param("name")) and part.get_content_maintype() != "text"
@@ -604,10 +604,12 @@ def unpack_tnef(part: Message, plain: list[str], html: list[str], attachments: l
         defects.append("TNEFUnreadable")
         return
     try:
-        if tnef.body and not plain:
+        if not (tnef.body or tnef.htmlbody or tnef.attachments):
+            defects.append("TNEFEmpty")
+        if tnef.body and not any(p.strip() for p in plain):
             body = tnef.body
             plain.append(body if isinstance(body, str) else decode_bytes(body.rstrip(b"\0"), None)[0])
-        if tnef.htmlbody and not html:
+        if tnef.htmlbody and not any(h.strip() for h in html):
             body = tnef.htmlbody
             html.append(body if isinstance(body, str) else decode_bytes(body.rstrip(b"\0"), None)[0])
         for index, item in enumerate(tnef.attachments):
@@ -646,9 +648,10 @@ def find_forwarded_original(
 
 def is_automatic(message: Message) -> bool:
     """Bounces and auto-replies (RFC 3834, DSNs, mailer daemons) carry messages; they never forward one."""
-    auto_submitted = (message.get("auto-submitted") or "no").strip().lower()
+    auto_submitted = (header_text(message.get("auto-submitted")) or "no").strip().lower()
     return_path = message.get("return-path")
-    sender = (message.get("from") or "").lower()
+    return_path = None if return_path is None else header_text(return_path)
+    sender = header_text(message.get("from")).lower()
     return (
         auto_submitted != "no"
         or message.get("x-failed-recipients") is not None

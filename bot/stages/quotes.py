@@ -376,7 +376,7 @@ def _compile(folding: dict) -> FoldRules:
         intro_terminal=many(rf"\b(?:{wrap_tolerant(p)})" for p in request.get("intro_terminal", ())),
         request_max_chars=int(request.get("max_chars", 6000)),
         response_start=many(request.get("response_start"), flags=re.M),
-        request_like=many(request.get("request_like"), flags=re.I),
+        request_like=many(request.get("request_like"), flags=0),  # "^[a-z]" means a lower-case start
         authority_voice=many(request.get("authority_voice")),
         not_a_request=many(request.get("not_a_request")),
     )
