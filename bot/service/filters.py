@@ -160,6 +160,8 @@ def _forwarded(message: ParsedMessage, policy: FilterPolicy) -> Decision:
     forwarder = message.forwarded_by_address.strip()
     if forwarder.lower() in policy.own_addresses:
         return skip("forwarded by our own address")
+    if message.from_address.strip().lower() in policy.own_addresses:
+        return skip("forward of our own summary")
     if policy.mode == "inbox":
         return _to_owner(message, policy)
     if not is_allowed(forwarder, policy):

@@ -365,9 +365,16 @@ class ImapMailbox:
                     client.idle()
                     started = time.monotonic()
                     log.debug("imap.idle_renewed")
-                responses = client.idle_check(timeout=min(1.0, remaining))
+                slice_seconds = min(1.0, remaining)
+                checked_at = time.monotonic()
+                responses = client.idle_check(timeout=slice_seconds)
                 if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     break
+                if not responses and time.monotonic() - checked_at < slice_seconds / 2:
+                    # imapclient's idle_check swallows EOF and returns [] at once: probe the
+                    # connection by ending and restarting IDLE (raises if the server is gone)
+                    client.idle_done()
+                    client.idle()
             self.idling.clear()
             client.idle_done()
         except CONNECTION_ERRORS as exc:

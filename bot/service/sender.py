@@ -58,9 +58,9 @@ def outcome_words(outcome: str) -> str:
     return words[:1].upper() + words[1:] if words else "Other"
 
 
-def summary_subject(outcome: str, original_subject: str) -> str:
+def summary_subject(outcome: str, original_subject: str, outcome_label: str = "") -> str:
     original = single_line(FORWARD_PREFIX.sub("", original_subject or ""))
-    head = f"FOI reply summary: {outcome_words(outcome)}"
+    head = f"FOI reply summary: {single_line(outcome_label, 60) or outcome_words(outcome)}"
     return f"{head} — {original}" if original else head
 
 
@@ -90,12 +90,13 @@ def compose_summary(
     recipient_name: str = "",
     in_reply_to: str = "",
     references: tuple[str, ...] = (),
+    outcome_label: str = "",
 ) -> EmailMessage:
     """The summary email of DESIGN.md: threading headers, RFC 3834 marker, text + HTML."""
     message = EmailMessage(policy=SMTP)
     message["From"] = make_address(from_address, from_name)
     message["To"] = make_address(recipient, recipient_name)
-    message["Subject"] = summary_subject(outcome, original_subject)
+    message["Subject"] = summary_subject(outcome, original_subject, outcome_label)
     message["Date"] = format_datetime(_now(), usegmt=True)
     message["Message-ID"] = make_msgid(idstring="foibot", domain=from_address.rpartition("@")[2] or None)
     parent = message_id_of(in_reply_to)

@@ -109,3 +109,16 @@ def test_embedded_default_answers_the_requester_the_reply_was_addressed_to(name)
     message = parsed(fixture(name))
     decision = decide(message, FilterPolicy(allow_everyone=True, own_addresses=("foibot@localhost",)))
     assert decision.answer and decision.recipient == message.to_addresses[0]
+
+
+def test_a_forwarded_summary_of_ours_is_not_summarised_again():
+    from email import message_from_bytes
+    from email.policy import SMTP
+
+    ours = message_from_bytes(
+        b"From: FOI bot <foibot@bot.example>\r\nTo: adaeze.okafor@mail.example\r\nSubject: FOI reply summary: Refused\r\n"
+        b"Message-ID: <s1@bot.example>\r\nX-Foibot-Outcome: refused\r\n\r\nWhat you got: a refusal.\r\n",
+        policy=SMTP,
+    )
+    decision = decide(parsed(forward(ours)), FORWARD_POLICY)
+    assert not decision.answer and decision.reason == "forward of our own summary"

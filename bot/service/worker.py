@@ -1,0 +1,275 @@
+"""The loop: fetch -> record -> filter -> triage -> enqueue -> send -> mark.
+
+The worker knows nothing of classification: it hands a parsed message to the `Triager`
+and stores what comes back. Each arrow above is a transaction in `State`, so the loop can
+be killed at any instant and resumes where it stopped (see `state.py`). A stop request
+(SIGTERM/SIGINT sets `stop_event`) is honoured between messages: the message in hand is
+finished first.
+
+Logs are structlog events with a per-message `msg` reference (a hash of the message key);
+at info level they carry no bodies, subjects or addresses (addresses only as hashes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.parser
+import email.policy
+import hashlib
+import json
+import os
+import signal
+import threading
+from typing import Any, Protocol
+
+import structlog
+
+from bot.config import Settings
+from bot.errors import UnreadableInput
+from bot.model import LimitExceeded, ParsedMessage, Triage
+from bot.service.filters import Decision, FilterPolicy, decide
+from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
+from bot.service.sender import SendError, Transport, compose_summary, message_id_of
+from bot.service.state import TERMINAL_STATUSES, State, address_hash, utcnow
+
+#: test hook: `FOIBOT_FAULT_INJECT=after_record` makes the process SIGKILL itself there,
+#: so the crash-recovery tests can kill the worker at an exact step
+FAULT_ENV = "FOIBOT_FAULT_INJECT"
+FAULT_POINTS = ("after_record", "after_enqueue", "after_send")
+MAX_SEND_BACKOFF = dt.timedelta(hours=1)
+
+log = structlog.get_logger("foibot.worker")
+
+
+class TriagerLike(Protocol):
+    def triage_message(self, message: ParsedMessage, **options: Any) -> Triage: ...
+    def render_text(self, triage: Triage) -> str: ...
+    def render_html(self, triage: Triage) -> str: ...
+    def outcome_words(self, triage: Triage) -> str: ...
+
+
+def message_key(raw: bytes) -> tuple[str, str]:
+    """(dedupe key, Message-ID): the Message-ID when there is one, else sha256 of the bytes."""
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    message_id = message_id_of(str(headers.get("Message-ID", "") or ""))
+    if message_id:
+        return message_id, message_id
+    return "sha256:" + hashlib.sha256(raw).hexdigest(), ""
+
+
+def message_ref(key: str) -> str:
+    """The per-message id in the logs: short, stable, and not the Message-ID itself."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def filter_policy(settings: Settings) -> FilterPolicy:
+    return FilterPolicy(
+        mode=settings.mode,
+        owner=settings.owner,
+        allow=tuple(settings.allow),
+        allow_everyone=settings.allow_everyone,
+        own_addresses=(settings.smtp.from_address.strip().lower(),),
+        requester_map=settings.requester_map,
+    )
+
+
+class Worker:
+    """One mailbox, one state database, one transport, one Triager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: State,
+        mailbox: Mailbox,
+        transport: Transport,
+        triager: TriagerLike,
+        parse_message,
+        *,
+        stop_event: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.state = state
+        self.mailbox = mailbox
+        self.transport = transport
+        self.triager = triager
+        self.parse_message = parse_message
+        self.policy = filter_policy(settings)
+        self.stop_event = stop_event or threading.Event()
+        self.fault = os.environ.get(FAULT_ENV, "")
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, once: bool = False) -> int:
+        """Process until stopped (or, with `once`, until nothing is waiting). Returns an exit code."""
+        log.info("worker.started", once=once, mailbox=self.settings.mailbox.kind, send=self.settings.send.kind)
+        code = 0
+        try:
+            while not self.stop_event.is_set():
+                self.cycle()
+                if once:
+                    break
+                self.mailbox.wait(self._wait_seconds(), self.stop_event)
+        except MailboxUnavailable as exc:
+            if not self.stop_event.is_set():
+                log.error("worker.mailbox_unavailable", error=str(exc))
+                code = 1
+        finally:
+            self.mailbox.close()
+        log.info("worker.stopped", **self.state.counts())
+        return code
+
+    def cycle(self) -> int:
+        """One pass: resume unfinished work, take in everything new, send what is due."""
+        self.process_pending()
+        self.flush_outbox()
+        offered: set[str] = set()
+        taken = 0
+        while not self.stop_event.is_set():
+            batch = [incoming for incoming in self.mailbox.fetch_new() if incoming.id not in offered]
+            if not batch:
+                break
+            for incoming in batch:
+                if self.stop_event.is_set():
+                    break
+                offered.add(incoming.id)
+                self.handle(incoming)
+                taken += 1
+        return taken
+
+    def _wait_seconds(self) -> float:
+        wait = self.settings.poll_interval
+        due = self.state.next_outbox_time()
+        if due is not None:
+            wait = min(wait, max((due - utcnow()).total_seconds(), 0.05))
+        return wait
+
+    # ------------------------------------------------------------ one message
+
+    def handle(self, incoming: Incoming) -> None:
+        """Record, process, send, then mark it processed in the mailbox."""
+        key, message_id = message_key(incoming.raw)
+        new, status = self.state.record(key, incoming.raw, message_id=message_id, mailbox_id=incoming.id)
+        bound = log.bind(msg=message_ref(key))
+        if new:
+            bound.info("message.recorded", bytes=len(incoming.raw), oversized=incoming.oversized)
+            self._fault_point("after_record")
+            if incoming.oversized:
+                self.state.quarantine(key, f"over max_message_bytes ({self.settings.limits.max_message_bytes})")
+                bound.warning("message.quarantined", reason="over max_message_bytes")
+            else:
+                self.process(key)
+            self.flush_outbox()
+        elif status == "seen":
+            # known and unfinished: process_pending retries it, counting attempts once per cycle
+            bound.debug("message.pending_known")
+        status = self.state.message(key).status  # type: ignore[union-attr]
+        if status in TERMINAL_STATUSES:
+            self.mailbox.mark_processed(incoming.id)
+
+    def process_pending(self) -> None:
+        for key in self.state.pending_keys():
+            if self.stop_event.is_set():
+                return
+            self.process(key)
+
+    def process(self, key: str) -> None:
+        """filter -> triage -> compose -> enqueue (one transaction), with per-message error handling."""
+        row = self.state.message(key)
+        if row is None or row.status != "seen":
+            return
+        bound = log.bind(msg=message_ref(key))
+        try:
+            if len(row.raw) > self.settings.limits.max_message_bytes:
+                raise LimitExceeded("max_message_bytes")
+            parsed = self.parse_message(row.raw, self.settings.limits)
+            decision = decide(parsed, self.policy)
+            if not decision.answer:
+                self.state.mark_skipped(key, decision.reason)
+                sender = parsed.forwarded_by_address or parsed.from_address
+                bound.info("message.skipped", reason=decision.reason, sender=address_hash(sender) if sender else "")
+                bound.debug("message.skipped_detail", sender_address=sender)
+                return
+            triage = self.triager.triage_message(parsed)
+            summary = self.compose(parsed, triage, decision)
+            queued = self.state.enqueue_summary(
+                key,
+                triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
+                outcome=str(triage.outcome),
+                recipient=decision.recipient,
+                summary_id=summary["Message-ID"],
+                rfc822=summary.as_bytes(),
+            )
+            bound.info(
+                "message.triaged",
+                outcome=str(triage.outcome),
+                confidence=round(triage.confidence, 3),
+                needs_review=triage.needs_review,
+                to=address_hash(decision.recipient),
+                queued=queued,
+            )
+            self._fault_point("after_enqueue")
+        except (LimitExceeded, UnreadableInput) as exc:
+            reason = f"{'over a limit' if isinstance(exc, LimitExceeded) else 'unreadable'}: {exc}"
+            self.state.quarantine(key, reason[:300], error=exc.__class__.__name__)
+            bound.warning("message.quarantined", reason=exc.__class__.__name__)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
+            error = f"{exc.__class__.__name__}: {exc}"[:500]
+            status = self.state.record_failure(key, error, self.settings.max_attempts)
+            bound.warning("message.failed", error=exc.__class__.__name__, status=status)
+            bound.debug("message.failed_detail", error=error, exc_info=True)
+
+    def compose(self, parsed: ParsedMessage, triage: Triage, decision: Decision):
+        """The summary email for this reply (threaded under the message we received)."""
+        outer = parsed.outer_headers
+        received_id = message_id_of(outer.get("message-id", "")) or parsed.message_id
+        references = tuple(outer.get("references", "").split()) + (
+            outer.get("x-foibot-original-message-id", ""),  # the authority's reply, when forwarded
+            parsed.message_id,
+        )
+        return compose_summary(
+            outcome=str(triage.outcome),
+            outcome_label=self.triager.outcome_words(triage),
+            original_subject=triage.subject or parsed.subject,
+            text=self.triager.render_text(triage),
+            html=self.triager.render_html(triage),
+            from_address=self.settings.smtp.from_address,
+            from_name=self.settings.smtp.from_name,
+            recipient=decision.recipient,
+            recipient_name=decision.recipient_name,
+            in_reply_to=received_id,
+            references=references,
+        )
+
+    # ------------------------------------------------------------ sending
+
+    def flush_outbox(self) -> None:
+        """Send every due summary; on a transient failure keep it queued with a growing delay."""
+        for row in self.state.due_outbox():
+            bound = log.bind(msg=message_ref(row.message_key), to=address_hash(row.recipient))
+            sent, oldest = self.state.sent_in_last_hour(row.recipient)
+            if sent >= self.settings.hourly_send_limit:
+                later = (oldest or utcnow()) + dt.timedelta(hours=1)
+                self.state.defer(row.id, later, error="hourly send limit reached", count_attempt=False)
+                bound.info("send.rate_limited", until=later.isoformat(timespec="seconds"))
+                continue
+            try:
+                self.transport.send(row.rfc822, self.settings.smtp.from_address, row.recipient, row.summary_id)
+            except SendError as exc:
+                if exc.permanent:
+                    self.state.mark_failed(row.id, str(exc))
+                    bound.error("send.failed_permanently", error=str(exc))
+                    continue
+                delay = min(dt.timedelta(seconds=self.settings.send_retry_seconds * 2**row.attempts), MAX_SEND_BACKOFF)
+                self.state.defer(row.id, utcnow() + delay, error=str(exc))
+                bound.warning("send.deferred", error=str(exc), retry_in=delay.total_seconds())
+                break  # the transport is down: the other summaries wait too
+            self._fault_point("after_send")
+            self.state.mark_sent(row.id)
+            bound.info("send.sent")
+
+    # ------------------------------------------------------------ test hook
+
+    def _fault_point(self, point: str) -> None:
+        if self.fault == point:
+            log.warning("worker.fault_injected", point=point)
+            os.kill(os.getpid(), signal.SIGKILL)
