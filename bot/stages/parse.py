@@ -105,6 +105,7 @@ REPLY_MARKERS = (
 QUOTED_HEADER = re.compile(
     r"^[ \t>]*\*?(From|Sent|Date|To|Cc|Bcc|Subject|Reply-To|Importance|Attachments|Sent by)\*?:\*?[ \t]*(.*)$", re.I
 )
+REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|aw|sv|antw|vs|réf)\s*(?:\[\d+\])?\s*:", re.I)
 SHORT_FORWARD_NOTE = 400  # chars above a quoted reply header that still read as a forwarder's note
 MAX_FORWARD_LEVELS = 3
 
@@ -266,6 +267,9 @@ def header_fields(message: Message, defects: list[str]) -> dict:
     if not subject and mp_subject:
         subject = mp_subject[0] if isinstance(mp_subject, list) else str(mp_subject)
     from_name, from_address = first_address(message.get_all("from") or [], mp_from)
+    if not from_address and message.get_unixfrom():  # mbox "From foi@example.com Wed May 28 ..." line
+        found = EMAIL_ADDRESS.search(message.get_unixfrom())
+        from_address = found.group(0).lower() if found else ""
     to_addresses = all_addresses([*(message.get_all("to") or []), *(message.get_all("cc") or [])], mp_to)
 
     date = parse_date(header_text(message.get("date", "")))
@@ -704,29 +708,37 @@ def split_inline_forward(message: Described, outer: Described) -> Described | No
 
 
 def find_forward_marker(text: str, message: Described, outer: Described) -> tuple[int | None, int]:
-    """(end of the marker line, start of the quoted header block), or (None, 0)."""
-    for pattern in EXPLICIT_FORWARD_MARKERS:
-        match = pattern.search(text)
-        if match:
-            return match.end(), match.end()
-    forward_subject = bool(FORWARD_SUBJECT.match(message.subject or outer.subject))
-    for pattern in REPLY_MARKERS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        note = text[: match.start()].strip()
-        if not forward_subject and len(note) > SHORT_FORWARD_NOTE:
-            return None, 0  # a reply with the earlier thread quoted below it, not a forward
-        block_start = match.start() if match.group(0).lstrip(" \t>*").lower().startswith("from:") else match.end()
-        headers, _ = read_quoted_headers(text[block_start:])
-        _, quoted_from = split_address(headers.get("from", ""))
-        own = {outer.from_address, message.from_address, *outer.to_addresses, *message.to_addresses} - {""}
-        if quoted_from and quoted_from in own and not forward_subject:
-            return None, 0  # someone quoting the requester's own message: a reply, not a forward
-        if quoted_from and quoted_from == outer.from_address:
-            return None, 0
-        return match.end(), block_start
-    return None, 0
+    """(end of the marker line, start of the quoted header block), or (None, 0).
+
+    "Forwarded message" markers always mean a forward. A quoted reply header ("Original
+    Message", a From:/Sent: block) means one only when the subject is not a reply's ("RE:"),
+    little is written above it, and the quoted sender is not the requester (someone quoting
+    the requester's own message is replying to it).
+    """
+    explicit = [m for m in (p.search(text) for p in EXPLICIT_FORWARD_MARKERS) if m]
+    if explicit:
+        first = min(explicit, key=lambda m: m.start())
+        return first.end(), first.end()
+    subject = message.subject or outer.subject
+    forward_subject = bool(FORWARD_SUBJECT.match(subject))
+    if REPLY_SUBJECT.match(subject) and not forward_subject:
+        return None, 0
+    found = [m for m in (p.search(text) for p in REPLY_MARKERS) if m]
+    if not found:
+        return None, 0
+    match = min(found, key=lambda m: m.start())
+    note = text[: match.start()].strip()
+    if not forward_subject and len(note) > SHORT_FORWARD_NOTE:
+        return None, 0  # a reply with the earlier thread quoted below it, not a forward
+    block_start = match.start() if match.group(0).lstrip(" \t>*").lower().startswith("from:") else match.end()
+    headers, _ = read_quoted_headers(text[block_start:])
+    _, quoted_from = split_address(headers.get("from", ""))
+    own = {outer.from_address, message.from_address, *outer.to_addresses, *message.to_addresses} - {""}
+    if quoted_from and quoted_from in own and not forward_subject:
+        return None, 0
+    if quoted_from and quoted_from == outer.from_address:
+        return None, 0
+    return match.end(), block_start
 
 
 def read_quoted_headers(text: str) -> tuple[dict[str, str], str]:

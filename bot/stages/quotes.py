@@ -116,16 +116,15 @@ def has_reply_above(text: str, position: int) -> bool:
 
 def include_rule_above(text: str, position: int, rules: FoldRules) -> int:
     """Move a cut up over the "______" rule (and blank lines) that Outlook puts above a header block."""
-    line_start = text.rfind("\n", 0, max(position - 1, 0)) + 1
-    while line_start > 0:
-        previous_start = text.rfind("\n", 0, line_start - 1) + 1
-        line = text[previous_start : line_start - 1]
+    start = position
+    while start > 0:
+        previous_end = start - 1  # the newline that ends the line above
+        previous_start = text.rfind("\n", 0, previous_end) + 1
+        line = text[previous_start:previous_end]
         if line.strip() and not rules.rule_before_header.match(line):
             break
-        line_start = previous_start
-    if has_reply_above(text, line_start):
-        return line_start
-    return position
+        start = previous_start
+    return start if has_reply_above(text, start) else position
 
 
 def fold_quoted_lines(text: str, rules: FoldRules) -> str:

@@ -222,6 +222,21 @@ def test_an_authority_reply_quoting_the_requesters_email_is_not_a_forward():
     assert "-----Original Message-----" in message.body_text  # left for the fold in extract
 
 
+def test_a_short_re_reply_quoting_a_colleague_is_not_a_forward():
+    raw = (
+        b"From Foi@council.example Wed May 28 14:14:39 2024\n"
+        b"To: Bob Smith <bob@mail.example>\nSubject: RE: Freedom of Information request\n"
+        b"Date: Wed, 28 May 2024 14:16:55 +0100\n\n"
+        b"Dear Mr Smith\n\nSome information.\n\n-----Original Message-----\n"
+        b"From: Records Team [mailto:records@council.example]\nSent: 19 May 2024 12:24\n"
+        b"To: FOI Team\nSubject: FW: request\n\nold text\n"
+    )
+    message = parse_message(raw)
+    assert not message.is_forward
+    assert message.from_address == "foi@council.example"  # from the mbox "From " line, as no From: header
+    assert message.body_text.startswith("Dear Mr Smith")
+
+
 def test_a_bounce_carrying_the_returned_message_is_not_a_forward():
     returned = mailbuild.email_with_attachment("Please send the figures.", sender=mailbuild.REQUESTER, to=mailbuild.AUTHORITY)
     bounce = EmailMessage()
@@ -333,6 +348,25 @@ def test_alaveteli_charset_quirks_are_decoded():
     assert "\ufffd" not in no_charset.body_text and no_charset.body_text.strip()
     bounce = parse_message(load_alaveteli(ALAVETELI / "humberside-police-odd-mime-type.eml"))
     assert not bounce.is_forward and "mail delivery" in bounce.body_text.lower()
+
+
+@pytest.mark.skipif(not alaveteli_files(), reason=f"Alaveteli fixtures not present in {ALAVETELI}")
+@pytest.mark.parametrize(
+    ("name", "kept", "folded"),
+    [
+        ("forward-quoting-example.eml", "Some text.", "Freedom of Information request"),
+        ("forward-quoting-example-2.eml", "my email address has changed", "Some information?"),
+        ("lotus-notes-quoting.eml", "Some text.", "Original text"),
+    ],
+)
+def test_alaveteli_quoting_styles_are_folded(name, kept, folded):
+    from bot.stages.extract import extract_letter
+
+    message = parse_message(load_alaveteli(ALAVETELI / name))
+    assert not message.is_forward
+    letter = extract_letter(message)
+    assert kept in letter.text
+    assert folded not in letter.text and folded in letter.full_text
 
 
 @settings(max_examples=120, deadline=None)

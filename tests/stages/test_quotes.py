@@ -74,6 +74,31 @@ def test_quoted_header_block_below_a_reply_is_folded(folding):
     assert "refused" not in folded and "______" not in folded
 
 
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "Sam Whitfield <request-77-ab@foi-site.example>\n17/04/24 15:57\n\nTo\nFOI requests <foi@college.example>\n",
+        "Sam Whitfield <request-77-ab@foi-site.example>\nSent by: Sam Whitfield <request-77-ab@foi-site.example>\n06/03/24 10:00\n",
+    ],
+)
+def test_lotus_notes_quoted_headers_are_folded(folding, quoted):
+    text = "Dear Requester,\n\nThe information is attached.\n\nFOI Team\n\n" + quoted + "\nSubject\nFOI\n\nWere any refused?\n"
+    folded = fold(text, folding)
+    assert "The information is attached." in folded
+    assert "refused" not in folded and "Sent by" not in folded
+
+
+def test_outlook_on_behalf_of_block_is_folded_and_the_note_above_it_kept(folding):
+    text = (
+        "Dear Mr Smith\n\nSome information\n\nPlease note that my email address has changed.\n\n\n"
+        "From: Foi Officer [mailto:foi@council.example] On Behalf Of Foi Officer\nSent: 19 May 2024 12:24\n"
+        "To: Bob Smith\nSubject: RE: request\n\nEarlier refusal text.\n"
+    )
+    folded = fold(text, folding)
+    assert "Please note that my email address has changed." in folded
+    assert "Earlier refusal" not in folded
+
+
 def test_memo_style_header_at_the_top_of_a_letter_is_kept(folding):
     text = "To: Jane Smith\nFrom: Records Office\nDate: 4 June 2024\nSubject: Your request\n\nWe hold the information.\n"
     assert fold(text, folding).startswith("To: Jane Smith")
