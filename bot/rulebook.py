@@ -128,6 +128,12 @@ class Provision(Strict):
     kind: Literal["absolute", "qualified", "unknown"] = "unknown"
     ground: Literal["exemption", "cost_limit", "vexatious", "repeated", "ncnd", "not_held"] = "exemption"
     phrasings: list[str] = Field(default_factory=list)
+    #: other citations that mean this provision: s12(1) is the cost limit s12; s40(3A)(a) is a
+    #: condition of s40(2). Matched as prefixes.
+    aliases: list[str] = Field(default_factory=list)
+    #: False for procedural provisions that are grounds but not listed as exemptions relied on
+    #: (FOISA s17(1) not-held notice, EIR reg12(6) and FOISA s18(1) neither-confirm-nor-deny).
+    listed: bool = True
     source: str | list[str] = ""
     status: str = ""
     note: str = ""
@@ -165,11 +171,26 @@ class Law(Strict):
     def provisions(self) -> dict[str, Provision]:
         return {p.citation: p for p in [*self.exemptions, *self.grounds]}
 
+    @cached_property
+    def aliases(self) -> list[tuple[str, Provision]]:
+        pairs = [(alias, p) for p in [*self.exemptions, *self.grounds] for alias in p.aliases]
+        return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+    def alias_of(self, citation: str) -> Provision | None:
+        """The provision a citation is another name for (`s12(1)` -> `s12`), if any."""
+        for alias, provision in self.aliases:
+            if citation == alias or citation.startswith(alias + "("):
+                return provision
+        return None
+
     def lookup(self, citation: str) -> Provision | None:
-        """The provision that covers a normalised citation: itself, else its nearest parent.
+        """The provision that covers a normalised citation: an alias, itself, else its nearest parent.
 
         `s40(2)(a)` falls back to `s40(2)`, then `s40`.
         """
+        aliased = self.alias_of(citation)
+        if aliased is not None:
+            return aliased
         probe = citation
         while probe:
             if probe in self.provisions:
@@ -319,5 +340,3 @@ def _read_toml(path: Path) -> dict:
 def load_rulebook(rules_dir: str | None = None) -> Rulebook:
     return Rulebook(Path(rules_dir) if rules_dir else RULES_DIR)
 
-
-WORD_RE = re.compile(r"\w+")

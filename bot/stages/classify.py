@@ -118,7 +118,7 @@ def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
 
 
 RIGHTS_HEADING_RE = re.compile(
-    r"^(your )?(right(s)? (to complain|of (appeal|complaint|review))|complaints? (procedure|and appeals?)|"
+    r"^(your )?(rights?\b|right(s)? (to complain|of (appeal|complaint|review))|complaints? (procedure|and appeals?)|"
     r"(internal )?review (rights|procedure)|how to (complain|appeal)|if you are (unhappy|dissatisfied|not satisfied)|"
     r"appeal rights|review and appeal|information commissioner)\b",
     re.IGNORECASE,
@@ -152,9 +152,14 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
     return scores
 
 
-def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -> list[tuple[Exemption, str]]:
-    """Citations the law knows, in sentences that rely on them; (exemption, ground) pairs."""
+def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -> list[tuple[Exemption | None, str]]:
+    """Citations the law knows, in sentences that rely on them; (exemption, ground) pairs.
+
+    A provision that is a ground but not listed as an exemption (a not-held notice) comes back
+    as (None, ground).
+    """
     found: dict[str, tuple[Exemption, str]] = {}
+    grounds_only: set[str] = set()
     relying = [any(p.search(s.flat) for p in rules.exemption_context) for s in sentences]
     for index, sentence in enumerate(sentences):
         if sentence.contexts & {"hypothetical", "rights_footer"}:
@@ -167,21 +172,27 @@ def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -
             if not _prefix_matches(cit.prefix, law):
                 continue
             provision = law.lookup(cit.citation)
-            if provision is None or cit.citation in found:
+            if provision is None:
+                continue
+            citation = provision.citation if law.alias_of(cit.citation) else cit.citation
+            if citation in found:
+                continue
+            if not provision.listed:
+                grounds_only.add(provision.ground)
                 continue
             exemption = Exemption(
-                citation=cit.citation,
+                citation=citation,
                 name=provision.name,
                 kind=provision.kind,
                 evidence=sentence.text,
             )
-            found[cit.citation] = (exemption, provision.ground)
+            found[citation] = (exemption, provision.ground)
     # "section 40" and "section 40(2)" in one letter: keep the precise one
     citations = list(found)
     for citation in citations:
         if any(other != citation and other.startswith(citation + "(") for other in citations):
             found.pop(citation, None)
-    return list(found.values())
+    return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
 
 
 def _prefix_matches(prefix: str, law: Law) -> bool:
@@ -207,20 +218,25 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     not_held = s("not_held")
     decision = max(withheld, released, partial, not_held, s("cost_limit"), s("vexatious"), s("ncnd"))
     pending = max(s("ack"), s("delay"), s("clarification"))
+    late = max(s("apology"), s("delay"))  # with a decision, either means the `delay` label
 
     labels: list[Outcome] = []
     outcome: Outcome
     if s("review") >= strong:
         outcome = Outcome.REVIEW_DECISION
-    elif s("fee") >= strong and s("fee") >= s("cost_limit"):
+    elif s("fee") >= strong and (
+        s("fee") >= s("cost_limit") or (signals["fee"].best >= 2.5 and s("refused_words") < t)
+    ):
         outcome = Outcome.FEE_NOTICE
-    elif s("clarification") >= strong and s("clarification") >= decision:
+    elif s("clarification") >= strong and (
+        s("clarification") >= decision or (s("refused_words") < t and s("withheld") < strong and not_held < strong)
+    ):
         outcome = Outcome.CLARIFICATION_REQUESTED
     elif refusal_ground or withheld >= t or partial >= strong:
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
         if partial >= strong:
             outcome = Outcome.PARTIAL_DISCLOSURE
-        elif released >= 1.5 and released * 2 >= withheld and not cost_or_vexatious:
+        elif released >= 1.5 and not cost_or_vexatious and not (s("ncnd") >= strong and released < strong):
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif not_held >= strong and not_held > withheld and not refusal_ground:
@@ -233,7 +249,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         outcome = Outcome.PARTIAL_DISCLOSURE if released >= strong and partial >= t else Outcome.NOT_HELD
     elif released >= t and released > pending * 0.8:
         outcome = Outcome.FULL_DISCLOSURE
-    elif s("delay") >= t and s("delay") >= s("ack"):
+    elif max(s("delay"), s("apology")) >= t and max(s("delay"), s("apology")) >= s("ack"):
         outcome = Outcome.DELAY
     elif s("ack") >= t:
         outcome = Outcome.ACKNOWLEDGEMENT
@@ -253,7 +269,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         labels.append(Outcome.NOT_HELD)
     if outcome == Outcome.REFUSED and partial >= strong and released >= t:
         labels.append(Outcome.PARTIAL_DISCLOSURE)
-    if outcome in DECISIONS and s("delay") >= strong:
+    if outcome in DECISIONS and late >= strong:
         labels.append(Outcome.DELAY)
     if outcome == Outcome.DELAY and s("clarification") >= strong:
         labels.append(Outcome.CLARIFICATION_REQUESTED)
@@ -263,7 +279,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         Outcome.PARTIAL_DISCLOSURE: max(partial, min(released, withheld)),
         Outcome.REFUSED: max(withheld, s("cost_limit"), s("vexatious"), s("ncnd")),
         Outcome.NOT_HELD: not_held,
-        Outcome.DELAY: s("delay"),
+        Outcome.DELAY: max(s("delay"), s("apology")),
         Outcome.ACKNOWLEDGEMENT: s("ack"),
         Outcome.CLARIFICATION_REQUESTED: s("clarification"),
         Outcome.FEE_NOTICE: s("fee"),
@@ -305,6 +321,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     found = find_exemptions(sentences, law, rules)
 
     grounds = {ground for _, ground in found}
+    found = [(e, g) for e, g in found if e is not None]
     if signals["cost_limit"].score >= rules.thresholds["strong"]:
         grounds.add("cost_limit")
     if signals["vexatious"].score >= rules.thresholds["strong"]:
