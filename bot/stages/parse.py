@@ -314,6 +314,8 @@ def collect_parts(
                 attachments.append(attachment)
             continue
         text = part_text(part, hints, defects)
+        if content_type == "text/plain" and "begin " in text:
+            text = extract_uuencoded(text, attachments, defects)
         (html if content_type == "text/html" else plain).append(text)
     body_text = "\n\n".join(t.strip("\n") for t in plain if t.strip())
     body_html = "\n".join(h for h in html if h.strip())
@@ -587,6 +589,37 @@ def parse_loose_date(text: str) -> dt.datetime | None:
             continue
         return parsed.replace(tzinfo=offset) if offset else parsed
     return None
+
+
+UUENCODED_BLOCK = re.compile(r"^begin [0-7]{3,4} ([^\n]{1,200})\n(.*?)(?:^end[ \t]*$|\Z)", re.M | re.S)
+
+
+def extract_uuencoded(text: str, attachments: list[Attachment], defects: list[str]) -> str:
+    """Files pasted into a plain body as "begin 644 name ... end" (old mailers); the stdlib ignores them."""
+    import binascii
+
+    def decode(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        data = bytearray()
+        for line in match.group(2).splitlines():
+            if not line or line in ("`", " "):
+                continue
+            try:
+                data += binascii.a2b_uu(line)
+            except binascii.Error:
+                try:  # a line with trailing garbage: decode what its length byte says
+                    count = (((ord(line[0]) - 32) & 63) * 4 + 2) // 3
+                    data += binascii.a2b_uu(line[:count + 1])
+                except (binascii.Error, IndexError, ValueError):
+                    defects.append("UuencodeDefect")
+                    break
+        if not data:
+            return match.group(0)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        attachments.append(Attachment(filename=name.replace("/", "_"), content_type=content_type, data=bytes(data)))
+        return ""
+
+    return UUENCODED_BLOCK.sub(decode, text)
 
 
 # --------------------------------------------------------------------------- TNEF

@@ -131,6 +131,11 @@ def test_deep_mime_nesting_is_a_limit():
         parse_message(mailbuild.nested_multipart(200))
 
 
+def test_nesting_beyond_the_stdlib_recursion_limit_is_a_limit_not_a_crash():
+    with pytest.raises(LimitExceeded):
+        parse_message(mailbuild.nested_multipart(3000))
+
+
 def test_moderate_nesting_within_the_limit_parses():
     message = parse_message(mailbuild.nested_multipart(5))
     assert message.body_text == "bottom"
@@ -250,6 +255,33 @@ def test_a_bounce_carrying_the_returned_message_is_not_a_forward():
     assert not message.is_forward
     assert message.outer_headers["auto-submitted"] == "auto-replied"
     assert "permanent error" in message.body_text
+
+
+def test_html_only_inline_forward_is_recovered():
+    html = (
+        "<div>See below<br><br>---------- Forwarded message ---------<br>"
+        "From: <b>Records Office</b> &lt;records@harbour-transport.example&gt;<br>"
+        "Date: Mon, 3 Jun 2024 at 09:30<br>Subject: FOI-2024-0201<br>To: &lt;priya.desai@mail.example&gt;<br><br>"
+        "<p>Dear Ms Desai,</p><p>The information is not held.</p></div>"
+    )
+    raw = mailbuild.email_with_attachment("", sender=mailbuild.REQUESTER, subject="Fwd: FOI-2024-0201")
+    message = mailbuild.parse_bytes(raw)
+    message.set_content(html, subtype="html")
+    parsed = parse_message(message.as_bytes())
+    assert parsed.forwarded_by_address == "priya.desai@mail.example"
+    assert (parsed.from_name, parsed.from_address) == ("Records Office", "records@harbour-transport.example")
+    assert parsed.subject == "FOI-2024-0201"
+    assert "The information is not held." in parsed.body_text
+
+
+def test_inline_uuencoded_file_in_a_plain_body_becomes_an_attachment():
+    import binascii
+
+    encoded = binascii.b2a_uu(b"The requested figures: 42 cases.\n").decode("ascii")
+    raw = mailbuild.email_with_attachment(f"I have attached the figures.\n\nbegin 644 figures.txt\n{encoded}`\nend\n")
+    message = parse_message(raw)
+    assert message.body_text.strip() == "I have attached the figures."
+    assert [(a.filename, a.data) for a in message.attachments] == [("figures.txt", b"The requested figures: 42 cases.\n")]
 
 
 # --------------------------------------------------------------------------- TNEF
