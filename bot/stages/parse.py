@@ -125,6 +125,7 @@ def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMessage:
     if looks_binary(raw):
         raise UnreadableInput("the input is binary data: not an email or a letter")
 
+    refuse_multipart_floods(raw, limits)
     message = read_mime(raw)
     if not looks_like_email(message):
         return ParsedMessage(body_text=decode_plain_text(raw), defects=("NoEmailHeaders",))
@@ -158,6 +159,23 @@ def looks_binary(data: bytes) -> bool:
         return False  # a UTF-16 text letter
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27)) + sample.count(127)
     return sample.count(0) > len(sample) // 100 or controls > len(sample) // 10
+
+
+MULTIPART_HEADER = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
+
+
+def refuse_multipart_floods(raw: bytes, limits: Limits) -> None:
+    """Refuse before parsing when the bytes declare far more multiparts than any real reply has.
+
+    The stdlib parser takes about a second for 3,000 nested multiparts; a count of the
+    declarations is instant. The exact depth check follows the parse (`check_structure`).
+    """
+    ceiling = 2 * max(limits.max_mime_depth, limits.max_attachments)
+    count = 0
+    for _ in MULTIPART_HEADER.finditer(raw):
+        count += 1
+        if count > ceiling:
+            raise LimitExceeded(f"more than {ceiling} multipart sections: MIME nesting too deep or too many parts")
 
 
 def read_mime(raw: bytes) -> Message:

@@ -26,7 +26,11 @@ OPENING_QUOTES = "“\"‘«„"
 CLOSING_QUOTE_AT_LINE_END = re.compile(r"[”\"’»][ \t.]*$", re.M)
 NEW_PARAGRAPH_AFTER = re.compile(r"[.?!:;”\"’)\]][ \t]*$")
 NEW_PARAGRAPH_START = re.compile(r"[ \t]*(?:[A-Z0-9“\"‘\[(•*–-]|[a-z][.)]\s|[ivx]{1,4}[.)]\s)")
-LONGEST_UNBROKEN_QUOTE = 2500  # a "first paragraph" longer than this is not trusted as the request
+LONGEST_UNBROKEN_QUOTE = 2500
+# Cheap lookaheads so the regex engine, not Python, skips the many "request" words that are not
+# introductions; `quotation_start` makes the exact decision.
+INTRO_NEEDS_COLON = r"(?=[ \t]*(?:[:\-–—]+|\.{3}|…)[ \t]*(?:$|[“\"‘«„]))"
+INTRO_ENDS_LINE = r"(?=[ \t]*(?:[:\-–—.]+|…)?[ \t]*(?:$|[“\"‘«„]))"  # a "first paragraph" longer than this is not trusted as the request
 
 
 @dataclass(frozen=True)
@@ -371,8 +375,8 @@ def _compile(folding: dict) -> FoldRules:
         rule_before_header=re.compile(email.get("rule_before_header", r"^\s*_{8,}\s*$")),
         disclaimer=many(disclaimer.get("patterns")),
         disclaimer_max_chars=int(disclaimer.get("max_chars", 1500)),
-        intro=many(rf"\b(?:{wrap_tolerant(p)})" for p in request.get("intro", ())),
-        intro_terminal=many(rf"\b(?:{wrap_tolerant(p)})" for p in request.get("intro_terminal", ())),
+        intro=many(rf"\b(?:{wrap_tolerant(p)}){INTRO_NEEDS_COLON}" for p in request.get("intro", ())),
+        intro_terminal=many(rf"\b(?:{wrap_tolerant(p)}){INTRO_ENDS_LINE}" for p in request.get("intro_terminal", ())),
         request_max_chars=int(request.get("max_chars", 6000)),
         response_start=many(request.get("response_start"), flags=re.M),
         request_like=many(request.get("request_like"), flags=0),  # "^[a-z]" means a lower-case start
