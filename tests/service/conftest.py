@@ -67,6 +67,7 @@ service imap-login {{
 protocol imap {{
   mail_max_userip_connections = 100
 }}
+{extra}
 """
 
 
@@ -91,8 +92,9 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: s
 class Dovecot:
     """A private Dovecot instance: start(), stop() (SIGKILL of its group), restart(), client()."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra_config: str = "") -> None:
         self.root = root
+        self.extra_config = extra_config
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -126,7 +128,7 @@ class Dovecot:
         (self.root / "users").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::{self.maildir}::\n")
         (self.root / "users").chmod(0o644)
         conf = self.root / "dovecot.conf"
-        conf.write_text(DOVECOT_CONF.format(root=self.root, port=self.port, **ids))
+        conf.write_text(DOVECOT_CONF.format(root=self.root, port=self.port, extra=self.extra_config, **ids))
         return conf
 
     def start(self) -> None:
@@ -206,6 +208,21 @@ def dovecot() -> Iterator[Dovecot]:
         pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
     root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-"))
     server = Dovecot(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot_without_idle() -> Iterator[Dovecot]:
+    """A second, short-lived server that does not advertise IDLE (for the polling fallback)."""
+    if DOVECOT is None:
+        pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+    root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-noidle-"))
+    server = Dovecot(root, extra_config="protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE ENABLE\n}")
     server.start()
     try:
         yield server

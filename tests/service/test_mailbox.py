@@ -175,3 +175,17 @@ def test_imap_reconnects_after_the_server_restarts(dovecot, imap_folder, state):
     assert len(box.fetch_new()) == 1
     assert box.connects == 2
     box.close()
+
+
+@pytest.mark.dovecot
+def test_imap_polls_when_the_server_has_no_idle(dovecot_without_idle, state):
+    server = dovecot_without_idle
+    box = ImapMailbox(imap_settings(server, "INBOX"), state, max_message_bytes=LIMIT, poll_interval=0.2)
+    assert box.fetch_new() == []
+    assert not box.can_idle
+    stop = threading.Event()
+    box.wait(30, stop)  # returns after the poll interval, not the 30 s timeout
+    assert not box.idling.is_set()
+    server.append("INBOX", fixture("reply_not_held.eml"))
+    assert len(box.fetch_new()) == 1
+    box.close()

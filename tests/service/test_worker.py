@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from bot.service.mailbox import PROCESSED_KEYWORD
-from bot.service.state import State
+from bot.service.state import State, utcnow
 from tests.service.conftest import wait_until
 from tests.service.helpers import (
     FORWARDER,
@@ -137,3 +137,23 @@ def test_stranger_gets_no_answer_and_is_logged_without_the_address(tmp_path, tri
     assert skipped["sender"] and "@" not in skipped["sender"]  # a hash, not the address
     info_text = repr([e for e in logs if e["log_level"] == "info"])
     assert "mallory" not in info_text and "2026/0413" not in info_text  # no address, no subject
+
+
+def test_hourly_send_limit_holds_back_extra_summaries(tmp_path, triager):
+    config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", extra="hourly_send_limit = 2")
+    settings = settings_for(config)
+    for n in range(3):
+        drop_into_maildir(settings.inbox_path, f"{n}.fwd", forwarded_refusal(message_id=f"<limit-{n}@mail.example>"))
+    from bot.service.commands import build_worker
+    import threading
+
+    worker = build_worker(settings, threading.Event(), once=True, triager=triager)
+    worker.run(once=True)
+    counts = worker.state.counts()
+    (waiting,) = worker.state.db.execute("SELECT next_try, last_error, attempts FROM outbox WHERE status='queued'")
+    next_due = worker.state.next_outbox_time()
+    worker.state.close()
+    assert (counts["triaged"], counts["sent"], counts["queued"]) == (3, 2, 1)
+    assert waiting["last_error"] == "hourly send limit reached" and waiting["attempts"] == 0
+    assert 55 * 60 < (next_due - utcnow()).total_seconds() <= 3600
+    assert len(outbox_messages(settings.outbox_path)) == 2
