@@ -171,7 +171,13 @@ def attachment_piece(data: bytes, filename: str, content_type: str, limits: Limi
     if kind == "docx_broken":
         return Piece("", TextSource(kind="docx", name=filename, note="damaged Word document"),
                      warning=f"The attachment {filename} looks like a Word document but could not be opened.")  # fmt: skip
-    return read_piece(data, filename, kind, limits)
+    try:
+        return read_piece(data, filename, kind, limits)
+    except LimitExceeded:
+        raise
+    except Exception as exc:  # one unreadable attachment must not lose the rest of the letter
+        return Piece("", TextSource(kind=kind, name=filename, note=f"unreadable ({type(exc).__name__})"),
+                     warning=f"The attachment {filename or kind} could not be read.")  # fmt: skip
 
 
 def attachment_kind(data: bytes, filename: str, content_type: str) -> str | None:

@@ -19,6 +19,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import logging
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -33,6 +34,10 @@ from bot.errors import UnreadableInput
 from bot.model import Attachment, LimitExceeded, Limits, ParsedMessage
 
 ORIGINAL_MESSAGE_ID_HEADER = "x-foibot-original-message-id"
+
+# mail-parser warns with pieces of the message ("Email content '...' not handled"); message content
+# stays out of the logs (no personal data at info level), and our own defects list says what was odd.
+logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 # Header names that only an email has at its top; a letter may start "Date:" or "Ref:" but not these.
 EMAIL_HEADER_NAMES = frozenset(
@@ -114,7 +119,11 @@ MAX_FORWARD_LEVELS = 3
 
 
 def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMessage:
-    """Parse a raw RFC 5322 message (or a bare letter) into the fields the later stages use."""
+    """Parse a raw RFC 5322 message (or a bare letter) into the fields the later stages use.
+
+    Raises only `LimitExceeded` (input over a limit) or `UnreadableInput` (not an email or a
+    letter, or too damaged to read): the worker quarantines on those, the CLI exits 2.
+    """
     limits = limits or Limits()
     if len(raw) > limits.max_message_bytes:
         raise LimitExceeded(f"message is {len(raw)} bytes, over the limit of {limits.max_message_bytes}")
@@ -124,8 +133,18 @@ def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMessage:
         raise UnreadableInput("the input is a PDF document, not an email")
     if looks_binary(raw):
         raise UnreadableInput("the input is binary data: not an email or a letter")
-
     refuse_multipart_floods(raw, limits)
+    try:
+        return parse_checked(raw, limits)
+    except (LimitExceeded, UnreadableInput):
+        raise
+    except RecursionError:
+        raise LimitExceeded("MIME structure too deeply nested to read") from None
+    except Exception as exc:  # last resort: hostile input must not crash the worker
+        raise UnreadableInput(f"the email is too damaged to read ({type(exc).__name__})") from exc
+
+
+def parse_checked(raw: bytes, limits: Limits) -> ParsedMessage:
     message = read_mime(raw)
     if not looks_like_email(message):
         return ParsedMessage(body_text=decode_plain_text(raw), defects=("NoEmailHeaders",))
@@ -624,7 +643,7 @@ def extract_uuencoded(text: str, attachments: list[Attachment], defects: list[st
                 continue
             try:
                 data += binascii.a2b_uu(line)
-            except binascii.Error:
+            except (binascii.Error, ValueError):
                 try:  # a line with trailing garbage: decode what its length byte says
                     count = (((ord(line[0]) - 32) & 63) * 4 + 2) // 3
                     data += binascii.a2b_uu(line[:count + 1])
