@@ -23,7 +23,11 @@ from bot.rulebook import Law, Rulebook
 from bot.stages.citations import find_citations
 
 PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
-SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)")
+SENTENCE_END_RE = re.compile(
+    r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])"
+    r"|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)"
+    r"|\n(?=\s*(?:Q|A|Question|Answer|Response)\s*\d*\s*[-–:.)]\s)"
+)
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
 
@@ -236,7 +240,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
         if partial >= strong:
             outcome = Outcome.PARTIAL_DISCLOSURE
-        elif released >= 1.5 and not cost_or_vexatious and not (s("ncnd") >= strong and released < strong):
+        elif released >= 1.5 and not cost_or_vexatious and s("ncnd") < strong:
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif not_held >= strong and not_held > withheld and not refusal_ground:
@@ -246,7 +250,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         if s("delay") >= strong and _pending_wins(signals, decision, thresholds) and not refusal_ground:
             outcome = Outcome.DELAY
     elif not_held >= t and not_held >= pending:
-        outcome = Outcome.PARTIAL_DISCLOSURE if released >= strong and partial >= t else Outcome.NOT_HELD
+        outcome = Outcome.PARTIAL_DISCLOSURE if released >= strong else Outcome.NOT_HELD
     elif released >= t and released > pending * 0.8:
         outcome = Outcome.FULL_DISCLOSURE
     elif max(s("delay"), s("apology")) >= t and max(s("delay"), s("apology")) >= s("ack"):
