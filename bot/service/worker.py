@@ -162,6 +162,10 @@ class Worker:
         elif status == "seen":
             # known and unfinished: process_pending retries it, counting attempts once per cycle
             bound.debug("message.pending_known")
+        else:
+            # seen before (a restart after a crash, a UIDVALIDITY change, or the same
+            # Message-ID delivered twice): exactly one summary per distinct reply
+            bound.info("message.duplicate", status=status)
         status = self.state.message(key).status  # type: ignore[union-attr]
         if status in TERMINAL_STATUSES:
             self.mailbox.mark_processed(incoming.id)

@@ -157,3 +157,21 @@ def test_hourly_send_limit_holds_back_extra_summaries(tmp_path, triager):
     assert waiting["last_error"] == "hourly send limit reached" and waiting["attempts"] == 0
     assert 55 * 60 < (next_due - utcnow()).total_seconds() <= 3600
     assert len(outbox_messages(settings.outbox_path)) == 2
+
+
+def test_over_limit_and_unreadable_messages_are_quarantined_at_once(tmp_path, triager):
+    config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", extra="max_attempts = 5\n[limits]\nmax_mime_depth = 1")
+    settings = settings_for(config)
+    drop_into_maildir(settings.inbox_path, "1.deep", forwarded_refusal())
+    drop_into_maildir(settings.inbox_path, "2.binary", b"\x00\x01\x02\x03" * 2000)
+    from bot.service.commands import build_worker
+    import threading
+
+    worker = build_worker(settings, threading.Event(), once=True, triager=triager)
+    worker.run(once=True)
+    items = {item.mailbox_id: item for item in worker.state.quarantined()}
+    worker.state.close()
+    assert set(items) == {"1.deep", "2.binary"}
+    assert items["1.deep"].reason.startswith("over a limit:") and items["1.deep"].attempts == 0
+    assert items["2.binary"].reason.startswith("unreadable:") and items["2.binary"].attempts == 0
+    assert outbox_messages(settings.outbox_path) == []
