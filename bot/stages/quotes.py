@@ -39,6 +39,9 @@ class FoldRules:
     section_separator: re.Pattern[str]
     quote_prefix: re.Pattern[str]
     cut_from: tuple[re.Pattern[str], ...]
+    forward_marker: tuple[re.Pattern[str], ...]
+    forward_note_max_chars: int
+    forward_header: re.Pattern[str]
     header_block: tuple[re.Pattern[str], ...]
     rule_before_header: re.Pattern[str]
     disclaimer: tuple[re.Pattern[str], ...]
@@ -77,6 +80,7 @@ def split_sections(text: str, rules: FoldRules) -> list[str]:
 
 
 def fold_section(text: str, rules: FoldRules) -> str:
+    text = unwrap_forwards(text, rules)
     text = cut_quoted_email(text, rules)
     text = fold_quoted_lines(text, rules)
     text = drop_disclaimers(text, rules)
@@ -85,6 +89,36 @@ def fold_section(text: str, rules: FoldRules) -> str:
 
 
 # --------------------------------------------------------------------------- quoted emails
+
+
+def unwrap_forwards(text: str, rules: FoldRules) -> str:
+    """Fold a forward's marker and header block (and a short note above), keeping the forwarded letter."""
+    for _ in range(3):  # a forward of a forward of a forward
+        found = [m for m in (p.search(text) for p in rules.forward_marker) if m]
+        if not found:
+            return text
+        marker = min(found, key=lambda m: m.start())
+        note = text[: marker.start()]
+        keep_note = len(note.strip()) > rules.forward_note_max_chars
+        block_end = forward_header_end(text, marker.end(), rules)
+        text = (note.rstrip() + "\n\n" if keep_note else "") + rules.marker + "\n\n" + text[block_end:].lstrip("\n")
+    return text
+
+
+def forward_header_end(text: str, start: int, rules: FoldRules) -> int:
+    """End of the From:/Date:/Subject:/To: lines after a forward marker (blank lines before them skipped)."""
+    position = start
+    seen_header = False
+    while position < len(text):
+        line_end = text.find("\n", position + 1)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[position:line_end].strip("\n")
+        if rules.forward_header.match(line):
+            seen_header = True
+        elif line.strip() or seen_header:
+            break
+        position = line_end
+    return position
 
 
 def cut_quoted_email(text: str, rules: FoldRules) -> str:
@@ -371,6 +405,9 @@ def _compile(folding: dict) -> FoldRules:
         section_separator=re.compile(folding.get("section_separator", r"(?!x)x")),
         quote_prefix=re.compile(email.get("quote_prefix", r"^[ \t]*>")),
         cut_from=many(email.get("cut_from")),
+        forward_marker=many(email.get("forward_marker")),
+        forward_note_max_chars=int(email.get("forward_note_max_chars", 600)),
+        forward_header=re.compile(email.get("forward_header", r"^\s*(?:From|Date|Sent|Subject|To|Cc):"), re.I),
         header_block=many(email.get("header_block")),
         rule_before_header=re.compile(email.get("rule_before_header", r"^\s*_{8,}\s*$")),
         disclaimer=many(disclaimer.get("patterns")),

@@ -99,6 +99,20 @@ def test_outlook_on_behalf_of_block_is_folded_and_the_note_above_it_kept(folding
     assert "Earlier refusal" not in folded
 
 
+@pytest.mark.parametrize(
+    "marker",
+    ["---------- Forwarded message ---------", "-------- Forwarded Message --------", "Begin forwarded message:"],
+)
+def test_a_pasted_forward_keeps_the_forwarded_letter_and_folds_the_note_and_headers(folding, marker):
+    text = (
+        f"They refused again!\n\n{marker}\nFrom: FOI Team <foi@college.example>\nDate: Tue, 1 Jun 2021 at 14:02\n"
+        "Subject: FOI 2021/209\nTo: Aled Morgan\n\nDear Mr Morgan,\n\nThe information is attached in full.\n"
+    )
+    folded = fold(text, folding)
+    assert "Dear Mr Morgan," in folded and "The information is attached in full." in folded
+    assert "refused" not in folded and "From: FOI Team" not in folded
+
+
 def test_memo_style_header_at_the_top_of_a_letter_is_kept(folding):
     text = "To: Jane Smith\nFrom: Records Office\nDate: 4 June 2024\nSubject: Your request\n\nWe hold the information.\n"
     assert fold(text, folding).startswith("To: Jane Smith")
@@ -181,6 +195,15 @@ def test_a_paraphrase_or_a_thank_you_is_not_an_introduction(folding):
 
     thanks = "Thank you for your request.\n\nIt is refused under section 12.\n"
     assert "refused under section 12" in fold(thanks, folding)
+
+
+def test_a_list_introduced_by_the_authority_is_not_a_quoted_request(folding):
+    text = (
+        "Searches carried out\nThe following searches were carried out for records relevant to your request:\n"
+        "- the records system was searched for \"Brosna weir\";\n- the shared drives were searched.\n\n"
+        "No records were found.\n"
+    )
+    assert "the shared drives were searched" in fold(text, folding)
 
 
 def test_an_introduction_followed_by_the_answer_folds_nothing(folding):
