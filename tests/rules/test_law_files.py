@@ -16,6 +16,7 @@ from bot.rulebook import RULES_DIR, Law, Rulebook
 LAW_DIR = RULES_DIR / "law"
 LAW_FILES = sorted(LAW_DIR.glob("*.toml"))
 SHARED_RULES = Path(__file__).resolve().parents[2].parent / "shared" / "law" / "rules.json"
+FIXTURE_LETTERS = Path(__file__).resolve().parents[1] / "fixtures" / "letters"
 
 EXPECTED_IDS = {
     "uk_foia",
@@ -323,26 +324,37 @@ def test_no_phrase_contains_another(rulebook: Rulebook) -> None:
     assert nested == []
 
 
-def test_detect_phrases_pick_the_corpus_jurisdictions(rulebook: Rulebook) -> None:
-    """Scoring each law by weight x distinct phrases found picks the labelled law for the dev corpus.
+def _phrase_pick(rulebook: Rulebook, text: str) -> str:
+    """The law whose phrases score highest (weight x distinct phrases present), else the default law.
 
-    A measurement of the data, not of a detector: the jurisdiction stage may also use sender domains.
-    Letters with no phrase at all fall back to the default law (uk_foia)."""
+    A measurement of the data, not the detector: the jurisdiction stage may also use sender domains."""
+    flat = " ".join(text.split()).lower()
+    scores = {
+        law.id: law.detect.weight * sum(" ".join(p.split()).lower() in flat for p in law.detect.phrases)
+        for law in rulebook.laws.values()
+    }
+    best = max(scores, key=lambda law_id: scores[law_id])
+    return best if scores[best] > 0 else rulebook.default_law
+
+
+def test_detect_phrases_pick_the_corpus_jurisdictions(rulebook: Rulebook) -> None:
     corpus = SHARED_RULES.parent.parent / "corpus" / "dev.jsonl"
     if not corpus.is_file():
         pytest.skip(f"the labelled corpus is not here ({corpus}): ../shared is absent")
     records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    right = 0
-    for record in records:
-        text = " ".join(record["text"].split()).lower()
-        scores = {
-            law.id: law.detect.weight * sum(" ".join(p.split()).lower() in text for p in law.detect.phrases)
-            for law in rulebook.laws.values()
-        }
-        best = max(scores, key=lambda law_id: scores[law_id])
-        picked = best if scores[best] > 0 else rulebook.default_law
-        right += picked == record["jurisdiction"]
+    right = sum(_phrase_pick(rulebook, r["text"]) == r["jurisdiction"] for r in records)
     assert right / len(records) >= 0.9
+
+
+@pytest.mark.parametrize("labels", sorted(FIXTURE_LETTERS.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_detect_phrases_pick_the_fixture_letter_jurisdictions(rulebook: Rulebook, labels: Path) -> None:
+    records = [json.loads(line) for line in labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    picks = [
+        (r["id"], r["jurisdiction"], _phrase_pick(rulebook, (FIXTURE_LETTERS / r["path"]).read_text(encoding="utf-8")))
+        for r in records
+    ]
+    wrong = [p for p in picks if p[1] != p[2]]
+    assert len(wrong) / len(picks) <= 0.1, wrong
 
 
 # --- coverage of the research notes (../shared/law/rules.json) ---
@@ -376,4 +388,23 @@ def test_every_exemption_in_the_research_notes_is_known(rulebook: Rulebook) -> N
                 continue  # ranges and lists such as "s16.1-16.6" or "s38(1)(a),(c),(d)"
             if law.lookup(citation) is None:
                 missing.append((law.id, citation))
+    assert missing == []
+
+
+def test_every_exemption_labelled_in_the_corpus_and_fixtures_is_known(rulebook: Rulebook) -> None:
+    """Every provision a labelled letter relies on resolves in its law (else classify cannot name it)."""
+    sources = sorted(FIXTURE_LETTERS.glob("*.jsonl"))
+    corpus = SHARED_RULES.parent.parent / "corpus" / "dev.jsonl"
+    if corpus.is_file():
+        sources.append(corpus)
+    missing = []
+    for path in sources:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            law = rulebook.law(record["jurisdiction"])
+            for citation in record.get("exemptions") or []:
+                if law.lookup(citation) is None:
+                    missing.append((path.name, record["id"], citation))
     assert missing == []
