@@ -53,7 +53,7 @@ def extract_letter(message: ParsedMessage, limits: Limits | None = None) -> Lett
     limits = limits or Limits()
     folding = load_rulebook().folding
     body = body_piece(message)
-    attached = [piece for piece in (attachment_piece(a.data, a.filename, a.content_type, limits) for a in message.attachments) if piece]
+    attached = [attachment_piece(a.data, a.filename, a.content_type, limits) for a in message.attachments]
     readable = [p for p in attached if p.text.strip()]
 
     if readable and is_cover_note(body.text, folding):
@@ -150,9 +150,16 @@ def is_cover_note(body: str, folding: dict) -> bool:
 # --------------------------------------------------------------------------- body
 
 
+STUB_PLAIN_CHARS = 200  # a plain part this short beside a rich HTML part is a "view in HTML" stub
+
+
 def body_piece(message: ParsedMessage) -> Piece:
     if message.body_text.strip():
         text = normalise(message.body_text)
+        if len(text) < STUB_PLAIN_CHARS and message.body_html.strip():
+            html = normalise(html_text(message.body_html))
+            if len(html) > 3 * max(len(text), STUB_PLAIN_CHARS):
+                return Piece(html, TextSource(kind="html", chars=len(html), note="plain part was a stub; read the HTML"))
         return Piece(text, TextSource(kind="body", chars=len(text)))
     if message.body_html.strip():
         text = normalise(html_text(message.body_html))
@@ -163,11 +170,11 @@ def body_piece(message: ParsedMessage) -> Piece:
 # --------------------------------------------------------------------------- attachments
 
 
-def attachment_piece(data: bytes, filename: str, content_type: str, limits: Limits) -> Piece | None:
-    """The text of one attachment if it is a letter-like document, else None."""
+def attachment_piece(data: bytes, filename: str, content_type: str, limits: Limits) -> Piece:
+    """The text of one attachment if it is a letter-like document; a note for one that is not."""
     kind = attachment_kind(data, filename, content_type)
     if kind is None:
-        return None
+        return unread_attachment(filename, content_type)
     if kind == "docx_broken":
         return Piece("", TextSource(kind="docx", name=filename, note="damaged Word document"),
                      warning=f"The attachment {filename} looks like a Word document but could not be opened.")  # fmt: skip
@@ -178,6 +185,19 @@ def attachment_piece(data: bytes, filename: str, content_type: str, limits: Limi
     except Exception as exc:  # one unreadable attachment must not lose the rest of the letter
         return Piece("", TextSource(kind=kind, name=filename, note=f"unreadable ({type(exc).__name__})"),
                      warning=f"The attachment {filename or kind} could not be read.")  # fmt: skip
+
+
+UNSUPPORTED_LETTER_FORMATS = {".doc": "Word 97-2003", ".odt": "OpenDocument", ".pages": "Apple Pages", ".wpd": "WordPerfect", ".msg": "Outlook message"}
+
+
+def unread_attachment(filename: str, content_type: str) -> Piece:
+    """Listed in the sources so the summary can say what else came; a letter we cannot read is a warning."""
+    suffix = suffix_of(filename)
+    if suffix in UNSUPPORTED_LETTER_FORMATS:
+        label = UNSUPPORTED_LETTER_FORMATS[suffix]
+        return Piece("", TextSource(kind="attachment", name=filename, note=f"not read: {label} format"),
+                     warning=f"The attachment {filename} ({label}) could not be read; open it yourself.")  # fmt: skip
+    return Piece("", TextSource(kind="attachment", name=filename, note=f"not read: {content_type}"))
 
 
 def attachment_kind(data: bytes, filename: str, content_type: str) -> str | None:

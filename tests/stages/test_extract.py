@@ -163,9 +163,26 @@ def test_text_html_and_rtf_attachments_are_read():
         ],
     )
     letter = letter_of(raw)
-    assert {s.kind for s in letter.sources} == {"text", "html", "rtf", "body"}
+    assert {s.kind for s in letter.sources} == {"text", "html", "rtf", "body", "attachment"}
+    photo = next(s for s in letter.sources if s.name == "photo.jpg")
+    assert photo.note == "not read: image/jpeg" and photo.chars == 0
     assert "Plain note – £3" in letter.full_text and "HTML letter" in letter.full_text
     assert "The fee is £45." in letter.full_text and "Arial" not in letter.full_text
+
+
+def test_an_old_word_doc_is_listed_with_a_warning():
+    raw = mailbuild.email_with_attachment("Please see attached.", [("response.doc", b"\xd0\xcf\x11\xe0 ole2", "application/msword")])
+    letter = letter_of(raw)
+    assert any(s.name == "response.doc" and "Word 97-2003" in s.note for s in letter.sources)
+    assert any("response.doc" in w for w in letter.warnings)
+
+
+def test_a_stub_plain_part_gives_way_to_the_html_letter():
+    html = "<p>Dear Ms Desai,</p>" + "<p>The information you requested is withheld under section 31.</p>" * 12
+    raw = mailbuild.email_with_attachment("Please view this email in HTML.", html=html)
+    letter = letter_of(raw)
+    assert letter.sources[0].kind == "html"
+    assert "withheld under section 31" in letter.text
 
 
 def test_tnef_attachment_letter_is_read():
