@@ -236,9 +236,26 @@ def test_lookup_finds_the_nearest_provision(rulebook: Rulebook, law_id: str, cit
     assert found is not None and found.citation == provision
 
 
-def test_lookup_of_unknown_sections_is_none(rulebook: Rulebook) -> None:
-    assert rulebook.law("uk_foia").lookup("s99(1)") is None
-    assert rulebook.law("uk_foia").lookup("s45") is None  # the Code of Practice section is no exemption
+@pytest.mark.parametrize(
+    ("law_id", "cited"),
+    [
+        ("uk_foia", "s99(1)"),
+        ("uk_foia", "s45"),  # the Code of Practice section
+        ("uk_foia", "s1(1)(a)"),  # the duty to confirm or deny
+        ("uk_foia", "s10(3)"),  # the public interest extension
+        ("uk_foia", "s17(1)"),  # the refusal notice
+        ("uk_eir", "reg12(1)(b)"),  # the public interest test itself
+        ("uk_eir", "reg12(2)"),  # the presumption in favour of disclosure
+        ("nz_oia", "s9(1)"),  # the public interest balance, not a withholding ground
+        ("nz_oia", "s15A"),  # extension
+        ("au_foi", "s11A(5)"),  # the public interest test for conditional exemptions
+        ("au_foi", "s22"),  # edited copy
+        ("eu_1049", "art4(6)"),  # partial access
+        ("eu_1049", "art7(3)"),  # extension
+    ],
+)
+def test_procedural_provisions_are_not_refusal_grounds(rulebook: Rulebook, law_id: str, cited: str) -> None:
+    assert rulebook.law(law_id).lookup(cited) is None
 
 
 @pytest.mark.parametrize(
