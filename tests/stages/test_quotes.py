@@ -222,6 +222,19 @@ def test_fold_stops_at_a_paragraph_in_the_authority_voice(folding):
     assert "extended because we needed to consult" in folded
 
 
+def test_figures_answered_between_the_quoted_questions_are_kept(folding):
+    text = (
+        "I note you seek the following information.\n\n"
+        "Please could you provide the policing bill for these matches;\n\n"
+        "Northmoor Town vs Castleton - 1 January 2024 - £2,713.92\n"
+        "Northmoor Town vs Ashby - 23 December 2023 - £0\n\n"
+        "Having made enquiries with our finance department the information above is all we hold.\n"
+    )
+    folded = fold(text, folding)
+    assert "Please could you provide the policing bill" not in folded
+    assert "£2,713.92" in folded and "Having made enquiries" in folded
+
+
 def test_introduction_wrapped_over_two_lines_still_counts(folding):
     text = (
         "Thank you for your request of 1 November 2024, requesting the following\ninformation:\n"
