@@ -339,8 +339,7 @@ def collect_parts(
             if inner is not None and not in_report:
                 forwarded.append(inner)
             elif inner is not None:
-                attachments.append(Attachment(filename="original-message.eml", content_type="message/rfc822",
-                                              data=inner.as_bytes(policy=email.policy.compat32.clone(linesep="\n"))))  # fmt: skip
+                attachments.append(as_attachment(inner))
             continue
         if is_tnef(part):
             unpack_tnef(part, plain, html, attachments, defects)
@@ -712,12 +711,39 @@ def find_forwarded_original(
     if outer.forwarded_parts:
         inner_message = outer.forwarded_parts[0]
         original = describe(inner_message, limits, charset_hints(raw))
-        original.attachments = original.attachments + outer.attachments
-        nested = unwrap_inline_forwards(original, original, levels=MAX_FORWARD_LEVELS - 1)
-        return nested or original, forwarder
+        if is_attached_forward(outer, original):
+            original.attachments = original.attachments + outer.attachments
+            nested = unwrap_inline_forwards(original, original, levels=MAX_FORWARD_LEVELS - 1)
+            return nested or original, forwarder
+        # an authority's reply that attaches an earlier message (often the request itself)
+        outer.attachments = outer.attachments + [as_attachment(m) for m in outer.forwarded_parts]
+        return None, ("", "")
 
     original = unwrap_inline_forwards(outer, outer, levels=MAX_FORWARD_LEVELS)
     return original, forwarder if original is not None else ("", "")
+
+
+def is_attached_forward(outer: Described, inner: Described) -> bool:
+    """Whether an attached message/rfc822 is a forward of it rather than a reply carrying it.
+
+    A "Fwd:" subject settles it. Otherwise the attached message must not be the recipient's
+    own (an authority attaching the requester's request) and the outer body must be short.
+    """
+    if FORWARD_SUBJECT.match(outer.subject):
+        return True
+    if inner.from_address and inner.from_address in outer.to_addresses:
+        return False
+    return len(outer.body_text.strip() or html_as_text(outer.body_html).strip()) <= 4 * SHORT_FORWARD_NOTE
+
+
+def as_attachment(message: Message) -> Attachment:
+    subject = header_text(message.get("subject")) or "attached message"
+    name = re.sub(r"[^\w .,()-]+", "_", subject)[:80].strip() or "attached message"
+    try:
+        data = message.as_bytes(policy=email.policy.compat32.clone(linesep="\n"))
+    except Exception:
+        data = b""
+    return Attachment(filename=f"{name}.eml", content_type="message/rfc822", data=data)
 
 
 def is_automatic(message: Message) -> bool:

@@ -211,6 +211,21 @@ def test_forward_as_message_rfc822_attachment_unpacks_the_inner_message_and_its_
     assert message.outer_headers["x-foibot-original-message-id"] == "<reply-0117@northmoor.gov.example>"
 
 
+def test_an_authority_reply_attaching_the_requesters_email_is_not_a_forward():
+    request = mailbuild.email_with_attachment(
+        "Please send the gritting routes.", sender=mailbuild.REQUESTER, to=mailbuild.AUTHORITY, subject="FOI request",
+        message_id="<req-9@mail.example>",
+    )
+    reply = mailbuild.parse_bytes(mailbuild.email_with_attachment("Dear Ms Desai,\n\nThe routes are not held.", subject="RE: FOI request"))
+    reply.add_attachment(mailbuild.parse_bytes(request))
+    message = parse_message(reply.as_bytes())
+    assert not message.is_forward
+    assert message.from_address == "foi@northmoor.gov.example"
+    assert "The routes are not held." in message.body_text
+    assert [a.content_type for a in message.attachments] == ["message/rfc822"]
+    assert message.attachments[0].filename == "FOI request.eml"
+
+
 def test_a_forward_of_a_forward_reaches_the_authority():
     reply = mailbuild.email_with_attachment("Dear Ms Desai,\n\nThe request is refused under section 12.")
     colleague = mailbuild.forward_inline(reply, forwarder="Ana Ruiz <ana@mail.example>", to="Priya Desai <priya.desai@mail.example>")
