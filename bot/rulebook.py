@@ -69,6 +69,9 @@ class Calendar(Strict):
     categories: list[str] = Field(default_factory=lambda: ["public"])
     closed_ranges: list[ClosedRange] = Field(default_factory=list)
     extra_holidays: list[dt.date] = Field(default_factory=list)
+    #: a period counted in calendar days, weeks or months that ends on a non-working day runs to
+    #: the next working day (Australia's Acts Interpretation Act, Canada's Interpretation Act)
+    roll_forward: bool = False
     source: str | list[str] = ""
     note: str = ""
 
@@ -156,6 +159,9 @@ class Law(Strict):
     detect: Detect = Detect()
     exemptions: list[Provision] = Field(default_factory=list)
     grounds: list[Provision] = Field(default_factory=list)
+    #: citations that are never grounds although their parent section is one: public interest
+    #: overrides (Ireland s37(5)), balancing tests; a lookup stops there instead of falling back.
+    procedural: list[str] = Field(default_factory=list)
     templates: dict[str, str] = Field(default_factory=dict)  # words this law uses in advice
 
     @field_validator("exemptions", "grounds")
@@ -191,6 +197,8 @@ class Law(Strict):
         aliased = self.alias_of(citation)
         if aliased is not None:
             return aliased
+        if any(citation == p or citation.startswith(p + "(") for p in self.procedural):
+            return None
         probe = citation
         while probe:
             if probe in self.provisions:
@@ -313,10 +321,14 @@ class WorkingCalendar:
         if duration.unit == "working_days":
             return self.add_working_days(start, duration.n)
         if duration.unit == "calendar_days":
-            return start + dt.timedelta(days=duration.n)
-        if duration.unit == "weeks":
-            return start + dt.timedelta(weeks=duration.n)
-        return add_months(start, duration.n)
+            end = start + dt.timedelta(days=duration.n)
+        elif duration.unit == "weeks":
+            end = start + dt.timedelta(weeks=duration.n)
+        else:
+            end = add_months(start, duration.n)
+        while self.spec.roll_forward and not self.is_working_day(end):
+            end += dt.timedelta(days=1)
+        return end
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

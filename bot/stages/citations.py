@@ -41,7 +41,7 @@ _WORDS = {
     "exemptions": "b",
 }
 
-_NUMBER = r"\d{1,3}[A-Z]{0,2}(?![A-Za-z])"
+_NUMBER = r"\d{1,3}(?:\.\d{1,2}(?=[\s(,;:]|$))?[A-Z]{0,2}(?![A-Za-z])"
 _SUB = r"\(\s*[0-9A-Za-z]{1,5}\s*\)"
 _ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
 _JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"

@@ -90,7 +90,8 @@ class EntityTagger:
         return Facts(
             entities=tuple(entities),
             authority=self.authority(text, entities, letter),
-            reference=self.reference(text),
+            # the folded text first: a reference quoted from an earlier message is not this reply's
+            reference=self.reference(letter.text) or self.reference(text),
             requester=self.requester(text, letter),
             dates=dates,
         )

@@ -16,7 +16,7 @@ SENDER_DOMAIN_SCORE = 1.5
 
 
 def jurisdiction_scores(letter: Letter, rulebook: Rulebook) -> dict[str, float]:
-    text = (letter.full_text or letter.text)[:60_000].lower()
+    text = " ".join((letter.full_text or letter.text)[:60_000].split()).lower()
     sender_domain = letter.sender_address.rpartition("@")[2].lower()
     addresses = " ".join([letter.sender_address, *letter.recipient_addresses]).lower()
     scores: dict[str, float] = {}
