@@ -356,7 +356,8 @@ class ImapMailbox:
             client.idle()
             self.idling.set()
             started = time.monotonic()
-            while not stop_event.is_set():
+            woken = self._announced_with_continuation(client)
+            while not woken and not stop_event.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -365,6 +366,8 @@ class ImapMailbox:
                     client.idle()
                     started = time.monotonic()
                     log.debug("imap.idle_renewed")
+                    if self._announced_with_continuation(client):
+                        break
                 slice_seconds = min(1.0, remaining)
                 checked_at = time.monotonic()
                 responses = client.idle_check(timeout=slice_seconds)
@@ -375,6 +378,8 @@ class ImapMailbox:
                     # connection by ending and restarting IDLE (raises if the server is gone)
                     client.idle_done()
                     client.idle()
+                    if self._announced_with_continuation(client):
+                        break
             self.idling.clear()
             client.idle_done()
         except CONNECTION_ERRORS as exc:
@@ -386,6 +391,28 @@ class ImapMailbox:
                 return
         finally:
             self.idling.clear()
+
+    def _announced_with_continuation(self, client: IMAPClient) -> bool:
+        """True when the server said something in the same packet as IDLE's "+ idling".
+
+        Mail that arrives between our last SEARCH and the IDLE command is announced
+        (`* n EXISTS`) right with the continuation line; imaplib's buffered reader swallows
+        it together with that line, and imapclient's `idle_check` only polls the socket,
+        so it would never see it. We peek at the buffer without blocking and treat any
+        waiting response as a wake-up (a spurious one costs one SEARCH).
+        """
+        reader = getattr(getattr(client, "_imap", None), "file", None)
+        peek = getattr(reader, "peek", None)
+        if peek is None:
+            return False
+        sock = client.socket()
+        sock.setblocking(False)
+        try:
+            return bool(peek(1))
+        except (OSError, ValueError):  # nothing buffered and nothing on the wire
+            return False
+        finally:
+            sock.settimeout(self.settings.timeout)
 
     def close(self) -> None:
         if self.client is not None:

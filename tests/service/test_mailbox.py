@@ -189,3 +189,25 @@ def test_imap_polls_when_the_server_has_no_idle(dovecot_without_idle, state):
     server.append("INBOX", fixture("reply_not_held.eml"))
     assert len(box.fetch_new()) == 1
     box.close()
+
+
+@pytest.mark.dovecot
+def test_imap_mail_arriving_just_before_idle_still_wakes_the_wait(dovecot, imap_folder, state):
+    box = ImapMailbox(imap_settings(dovecot, imap_folder), state, max_message_bytes=LIMIT, poll_interval=60)
+    assert box.fetch_new() == []
+    dovecot.append(imap_folder, fixture("reply_not_held.eml"))  # after the last SEARCH, before IDLE
+    done = threading.Event()
+    stop = threading.Event()
+
+    def waiter():
+        box.wait(30, stop)
+        done.set()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    woke = done.wait(10)
+    stop.set()
+    thread.join()
+    assert woke, "the announcement that came with the IDLE start was missed"
+    assert len(box.fetch_new()) == 1
+    box.close()
