@@ -66,11 +66,16 @@ def _prefix_keys(citation: str) -> list[str]:
     return keys
 
 
-def review_draft(verdict: Classification, facts: Facts, deadlines: Deadlines, law: Law, rulebook: Rulebook) -> str:
+def review_draft(
+    verdict: Classification, facts: Facts, deadlines: Deadlines, law: Law, rulebook: Rulebook, *, to_regulator: bool = False
+) -> str:
+    """The letter asking for a review, or (where the law has none) the complaint to the regulator."""
     return render_template(
         "internal_review.txt.j2",
         law=law,
-        review_name=law.internal_review.name,
+        to_regulator=to_regulator,
+        regulator=law.regulator.name,
+        review_name=law.templates.get("review_request", law.internal_review.name),
         law_phrase=law_word(law, "law_phrase", f"the {law.name}"),
         authority=facts.authority or "the authority",
         reference=facts.reference,
@@ -104,10 +109,7 @@ def advise(
         return NextStep(
             action="complain_to_regulator",
             by=None,
-            why=(
-                f"If the {review} does not resolve it, complain to {regulator_name(law)}"
-                + (f" within {window} of the {review} outcome." if window else ".")
-            ),
+            why=f"If the {review} does not put it right" + (f", within {window} of its outcome." if window else "."),
         )
 
     if outcome in DISPUTABLE or (late and outcome in {Outcome.FULL_DISCLOSURE}):
@@ -140,8 +142,8 @@ def advise(
                 NextStep(
                     action="complain_to_regulator",
                     by=deadlines.regulator_by,
-                    why=f"You can complain to {regulator_name(law)} directly.",
-                    draft=review_draft(verdict, facts, deadlines, law, rulebook)
+                    why=f"There is no internal review under {law.short_name}: go to {regulator_name(law)} directly.",
+                    draft=review_draft(verdict, facts, deadlines, law, rulebook, to_regulator=True)
                     if law.internal_review.request_within is None
                     else None,
                 )
