@@ -231,6 +231,52 @@ def dovecot_without_idle() -> Iterator[Dovecot]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def tls_files() -> Iterator[tuple[Path, Path]]:
+    """A throwaway self-signed certificate for 127.0.0.1/localhost: (cert.pem, key.pem)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: cannot make a test certificate")
+    root = Path(tempfile.mkdtemp(prefix="foibot-tls-"))
+    root.chmod(0o755)
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"],
+        check=True, capture_output=True,
+    )
+    key.chmod(0o644)  # read by Dovecot's config process; a test key, never a real one
+    try:
+        yield cert, key
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls(tls_files) -> Iterator[Dovecot]:
+    """A Dovecot with TLS: STARTTLS on `port`, implicit TLS on `tls_port` (certificate from tls_files)."""
+    if DOVECOT is None:
+        pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+    cert, key = tls_files
+    root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-tls-"))
+    tls_port = free_port()
+    server = Dovecot(
+        root,
+        extra_config=(
+            f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n"
+            f"service imap-login {{\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {tls_port}\n  }}\n}}\n"
+        ),
+    )
+    server.tls_port = tls_port
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def imap_folder(dovecot: Dovecot, request) -> str:
     """A fresh IMAP folder per test, so tests sharing the server do not see each other's mail."""
@@ -247,8 +293,9 @@ def imap_folder(dovecot: Dovecot, request) -> str:
 class SmtpSink:
     """aiosmtpd on 127.0.0.1 at a fixed free port (port=0 does not work with its controller)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **controller_options) -> None:
         self.port = free_port()
+        self.controller_options = controller_options
         self.messages: list[tuple[str, list[str], bytes]] = []
         self._lock = threading.Lock()
         self.controller = None
@@ -261,7 +308,9 @@ class SmtpSink:
     def start(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True)
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True, **self.controller_options
+        )
         self.controller.start()
 
     def stop(self) -> None:

@@ -211,3 +211,30 @@ def test_imap_mail_arriving_just_before_idle_still_wakes_the_wait(dovecot, imap_
     assert woke, "the announcement that came with the IDLE start was missed"
     assert len(box.fetch_new()) == 1
     box.close()
+
+
+# ------------------------------------------------------------------ TLS (certificates verified)
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_imap_tls_with_a_trusted_certificate(dovecot_tls, tls_files, state, tls):
+    port = dovecot_tls.tls_port if tls == "ssl" else dovecot_tls.port
+    dovecot_tls.append("INBOX", fixture("reply_not_held.eml"))
+    settings = imap_settings(dovecot_tls, "INBOX", tls=tls, port=port, ca_file=str(tls_files[0]))
+    box = ImapMailbox(settings, state, max_message_bytes=LIMIT, max_connect_attempts=1)
+    assert len(box.fetch_new()) >= 1
+    box.close()
+
+
+@pytest.mark.dovecot
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_imap_tls_refuses_an_unverifiable_certificate(dovecot_tls, state, tls):
+    from bot.service.mailbox import MailboxUnavailable
+
+    port = dovecot_tls.tls_port if tls == "ssl" else dovecot_tls.port
+    box = ImapMailbox(imap_settings(dovecot_tls, "INBOX", tls=tls, port=port), state, max_message_bytes=LIMIT,
+                      max_connect_attempts=1)
+    with pytest.raises(MailboxUnavailable):
+        box.fetch_new()
+    assert box.client is None

@@ -106,3 +106,27 @@ def test_starttls_to_a_server_without_tls_fails_instead_of_sending_in_clear(smtp
     with pytest.raises(SendError):
         transport.send(b"Subject: x\r\n\r\nx\r\n", "a@b.example", "c@d.example", "<x@y>")
     assert smtp_sink.received() == []
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_smtp_tls_verifies_the_certificate(tls_files, tls):
+    import ssl
+
+    from tests.service.conftest import SmtpSink
+
+    cert, key = tls_files
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    sink = SmtpSink(**({"ssl_context": server_context} if tls == "ssl" else {"tls_context": server_context}))
+    sink.start()
+    try:
+        message = compose()
+        untrusted = SmtpTransport(SmtpSettings(host="127.0.0.1", port=sink.port, tls=tls, timeout=5))
+        with pytest.raises(SendError):
+            untrusted.send(message.as_bytes(), "foibot@bot.example", "zoe.nf@mail.example", message["Message-ID"])
+        assert sink.received() == []
+        trusted = SmtpTransport(SmtpSettings(host="127.0.0.1", port=sink.port, tls=tls, timeout=5, ca_file=str(cert)))
+        trusted.send(message.as_bytes(), "foibot@bot.example", "zoe.nf@mail.example", message["Message-ID"])
+        assert len(sink.received()) == 1
+    finally:
+        sink.stop()

@@ -175,3 +175,21 @@ def test_over_limit_and_unreadable_messages_are_quarantined_at_once(tmp_path, tr
     assert items["1.deep"].reason.startswith("over a limit:") and items["1.deep"].attempts == 0
     assert items["2.binary"].reason.startswith("unreadable:") and items["2.binary"].attempts == 0
     assert outbox_messages(settings.outbox_path) == []
+
+
+def test_once_with_the_imap_server_unreachable_exits_1(tmp_path, triager):
+    from tests.service.conftest import free_port
+
+    class Nowhere:  # a port nothing listens on
+        port = free_port()
+
+    config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", imap=(Nowhere, "INBOX"))
+    from bot.service.commands import build_worker
+    import threading
+
+    worker = build_worker(settings_for(config), threading.Event(), once=True, triager=triager)
+    with structlog.testing.capture_logs() as logs:
+        assert worker.run(once=True) == 1
+    worker.state.close()
+    assert [e for e in logs if e["event"] == "imap.retry"], "it retried with backoff before giving up"
+    assert any(e["event"] == "worker.mailbox_unavailable" for e in logs)
