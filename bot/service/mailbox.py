@@ -30,6 +30,8 @@ from bot.config import ImapSettings
 
 PROCESSED_KEYWORD = "$FoibotProcessed"
 HEADER_SNIPPET_BYTES = 64 * 1024
+#: a file copied straight into Maildir new/ is read once it has been unchanged this long
+SETTLE_SECONDS = 0.5
 #: the errors after which the IMAP connection is dropped and made again
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, IMAPClientError, EOFError)
 
@@ -76,16 +78,51 @@ class MaildirMailbox:
         self._arrived = threading.Event()
         self._observer = None
 
-    def _new_names(self) -> list[str]:
+    def _new_files(self) -> list[tuple[str, float]]:
+        """(name, mtime) of the files in `new/`, oldest first."""
+        found = []
         try:
-            entries = [e for e in os.scandir(self.path / "new") if not e.name.startswith(".") and e.is_file()]
+            with os.scandir(self.path / "new") as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        if entry.is_file():
+                            found.append((entry.name, entry.stat().st_mtime))
+                    except FileNotFoundError:  # moved away meanwhile
+                        continue
         except FileNotFoundError:
             return []
-        return [e.name for e in sorted(entries, key=lambda e: (e.stat().st_mtime, e.name))]
+        return sorted(found, key=lambda item: (item[1], item[0]))
+
+    def _new_names(self) -> list[str]:
+        return [name for name, _ in self._new_files()]
+
+    def _let_writers_finish(self, files: list[tuple[str, float]]) -> None:
+        """Wait until the newest file is `SETTLE_SECONDS` old.
+
+        Proper delivery writes in `tmp/` and renames into `new/`, but people also `cp` replies
+        straight into `new/`; reading such a file while it is being written would record half
+        a message, so a file is read only once it has not changed for a moment.
+        """
+        give_up = time.monotonic() + 20 * SETTLE_SECONDS  # a writer that never stops is read anyway
+        while files and time.monotonic() < give_up:
+            mtimes = []
+            for name, _ in files:
+                try:
+                    mtimes.append((self.path / "new" / name).stat().st_mtime)
+                except FileNotFoundError:
+                    continue
+            age = time.time() - max(mtimes, default=0.0)
+            if age >= SETTLE_SECONDS:
+                return
+            time.sleep(min(SETTLE_SECONDS - age, SETTLE_SECONDS))
 
     def fetch_new(self) -> list[Incoming]:
+        files = self._new_files()[: self.batch_size]
+        self._let_writers_finish(files)
         found = []
-        for name in self._new_names()[: self.batch_size]:
+        for name, _ in files:
             file = self.path / "new" / name
             try:
                 size = file.stat().st_size
