@@ -243,8 +243,12 @@ def normalise_reference(reference: str) -> str:
     return compact if re.search(r"\d", compact) and len(compact) >= 3 else ""
 
 
+REFERENCE_TOKEN = re.compile(r"(?<![\w/.-])[\w/.-]*\d[\w/.-]*")  # 2026/0917, FOI-123, THB/212
+
+
 def subject_parts(subject: str, noise: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(part as written, its normalised words) for each part of a subject that is not boilerplate.
+    """(part as a person would read it, its normalised words) for each part of a subject
+    that is not boilerplate.
 
     Subjects are cut at separators (`-`, `:`, `|`); a part made only of boilerplate
     ("Re", "Freedom of Information request", "FOI-2026-0917") is dropped, and boilerplate is
@@ -254,22 +258,19 @@ def subject_parts(subject: str, noise: tuple[str, ...]) -> list[tuple[str, str]]
     phrases = sorted(noise, key=len, reverse=True)
     kept: list[tuple[str, str]] = []
     for part in re.split(r"\s[-\u2013\u2014|]\s|:|\s[-\u2013\u2014]|[-\u2013\u2014]\s", text):
-        bare = re.sub(r"\b[A-Za-z]*\d[\w/-]*\b", " ", part).lower()  # reference-like tokens: 2026/0917, foi-123
-        words = " ".join(re.findall(r"[a-z]+", bare))
+        written = " ".join(REFERENCE_TOKEN.sub(" ", part).split())
         changed = True
-        while words and changed:
+        while written and changed:
             changed = False
             for phrase in phrases:
-                if words == phrase:
-                    words, changed = "", True
-                elif words.startswith(phrase + " "):
-                    words, changed = words[len(phrase) + 1 :], True
-                elif words.endswith(" " + phrase):
-                    words, changed = words[: -len(phrase) - 1], True
-                if changed:
+                pattern = r"\W*".join(re.escape(word) for word in phrase.split())
+                trimmed = re.sub(rf"^(?:{pattern})(?![A-Za-z])\W*|\W*(?<![A-Za-z])(?:{pattern})\W*$", "", written, flags=re.IGNORECASE)
+                if trimmed != written:
+                    written, changed = trimmed.strip(), True
                     break
+        words = " ".join(re.findall(r"[a-z]+", written.lower()))
         if words:
-            kept.append((part.strip(), words))
+            kept.append((written, words))
     return kept
 
 
@@ -281,7 +282,9 @@ def normalise_subject(subject: str, noise: tuple[str, ...]) -> str:
 def display_subject(subject: str, noise: tuple[str, ...]) -> str:
     """The subject as a person wrote it, without "Re:", "Acknowledgement -" and references."""
     parts = subject_parts(subject, noise)
-    return " - ".join(written for written, _ in parts) if parts else (subject or "").strip()
+    if parts:
+        return " - ".join(written for written, _ in parts)
+    return " ".join(REFERENCE_TOKEN.sub(" ", subject or "").split()).strip(" -:|")
 
 
 def sender_domain(address: str) -> str:
@@ -533,6 +536,13 @@ def case_deadlines(events: list[CaseEvent] | tuple[CaseEvent, ...], law: Law, ca
     for notice in (e for e in replies if e.outcome == Outcome.DELAY and not e.about_review):
         if first_decision and notice.at > first_decision.at:
             break
+        if not response_due and notice.stated_extended_due:
+            extended_due = notice.stated_extended_due
+            explain.append(
+                f"They say they will answer by {fmt(extended_due)}; foibot does not know when they received the "
+                "request, so it cannot check that the extension is within the law."
+            )
+            continue
         if not (response_due and law.extension):
             if notice.stated_extended_due:
                 explain.append(
@@ -714,7 +724,7 @@ def _next_action(
     if status == CaseStatus.CLARIFICATION_REQUESTED:
         return NextAction(action="clarify_request", why="They cannot answer until you say more precisely what you want.")
     if status == CaseStatus.FEE_REQUESTED:
-        return NextAction(action="pay_fee", why="Pay the fee or narrow the request; the clock stops until you do.")
+        return NextAction(action="pay_fee", why="The clock stops until you do.")
     if status in {CaseStatus.AWAITING_RESPONSE, CaseStatus.ACKNOWLEDGED, CaseStatus.DELAYED}:
         due = d.answer_due
         return NextAction(action="wait", by=due, why=f"The answer is due by {fmt(due)}." if due else "Wait for their answer.")

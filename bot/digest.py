@@ -94,7 +94,8 @@ class Digest(Frozen):
 def todo_words(action: NextAction) -> str:
     """"Ask for an internal review by 19 March 2027. If you disagree with the decision..."."""
     title = action.title or action.action.replace("_", " ").capitalize()
-    return f"{title}{f' by {fmt(action.by)}' if action.by else ''}. {action.why}".strip()
+    by = f" by {fmt(action.by)}" if action.by and action.action != "wait" else ""
+    return f"{title}{by}. {action.why}".strip()
 
 
 def build_digest(

@@ -19,7 +19,6 @@ Info-level logs carry address hashes only.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -44,7 +43,7 @@ from bot.digest import Digest, build_digest, deadlines_calendar, render_html, re
 from bot.model import ParsedMessage, Triage
 from bot.replycommands import Command, ParsedCommands, Verb, parse_commands
 from bot.rulebook import Rulebook, load_rulebook
-from bot.service.sender import SendError, Transport, compose_summary, message_id_of, single_line
+from bot.service.sender import SendError, Transport, compose_summary, single_line
 from bot.service.state import State, address_hash, stamp, unstamp, utcnow
 
 log = structlog.get_logger("foibot.cases")
