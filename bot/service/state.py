@@ -175,14 +175,22 @@ class State:
 
     # ------------------------------------------------------------ messages
 
-    def record(self, key: str, raw: bytes, *, message_id: str = "", mailbox_id: str = "") -> tuple[bool, str]:
-        """Remember a message (idempotent). Returns (newly recorded?, its status)."""
+    def record(
+        self, key: str, raw: bytes, *, message_id: str = "", mailbox_id: str = "", quarantine_reason: str = ""
+    ) -> tuple[bool, str]:
+        """Remember a message (idempotent). Returns (newly recorded?, its status).
+
+        With `quarantine_reason` the message goes straight to quarantine in the same
+        transaction (an oversized message whose `raw` is only its header must never be
+        triaged, not even after a crash).
+        """
         now = stamp(utcnow())
+        status = "quarantined" if quarantine_reason else "seen"
         with self.transaction() as db:
             inserted = db.execute(
-                "INSERT OR IGNORE INTO messages (key, message_id, mailbox_id, raw, received_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (key, message_id, mailbox_id, raw, now, now),
+                "INSERT OR IGNORE INTO messages (key, message_id, mailbox_id, raw, received_at, updated_at, status, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, message_id, mailbox_id, raw, now, now, status, quarantine_reason),
             ).rowcount
             if not inserted:
                 db.execute(

@@ -102,6 +102,8 @@ class Worker:
     def run(self, once: bool = False) -> int:
         """Process until stopped (or, with `once`, until nothing is waiting). Returns an exit code."""
         log.info("worker.started", once=once, mailbox=self.settings.mailbox.kind, send=self.settings.send.kind)
+        if self.policy.mode == "forward" and not (self.policy.allow or self.policy.allow_everyone or self.policy.requester_map):
+            log.warning("worker.allowlist_empty", hint="forward mode answers nobody until `allow` lists users")
         code = 0
         try:
             while not self.stop_event.is_set():
@@ -148,13 +150,15 @@ class Worker:
     def handle(self, incoming: Incoming) -> None:
         """Record, process, send, then mark it processed in the mailbox."""
         key, message_id = message_key(incoming.raw)
-        new, status = self.state.record(key, incoming.raw, message_id=message_id, mailbox_id=incoming.id)
+        too_big = f"over max_message_bytes ({self.settings.limits.max_message_bytes})" if incoming.oversized else ""
+        new, status = self.state.record(
+            key, incoming.raw, message_id=message_id, mailbox_id=incoming.id, quarantine_reason=too_big
+        )
         bound = log.bind(msg=message_ref(key))
         if new:
             bound.info("message.recorded", bytes=len(incoming.raw), oversized=incoming.oversized)
             self._fault_point("after_record")
             if incoming.oversized:
-                self.state.quarantine(key, f"over max_message_bytes ({self.settings.limits.max_message_bytes})")
                 bound.warning("message.quarantined", reason="over max_message_bytes")
             else:
                 self.process(key)

@@ -90,3 +90,13 @@ def test_meta_round_trip(tmp_path):
     state.set_meta("imap.uidvalidity", "17")
     state.set_meta("imap.uidvalidity", "18")
     assert state.get_meta("imap.uidvalidity") == "18"
+
+
+def test_record_can_quarantine_in_the_same_transaction(tmp_path):
+    state = State(tmp_path / "s.db")
+    assert state.record("big", b"Subject: x\r\n\r\n", quarantine_reason="over max_message_bytes (10)") == (
+        True,
+        "quarantined",
+    )
+    assert state.pending_keys() == []
+    assert state.quarantined()[0].reason == "over max_message_bytes (10)"
