@@ -60,9 +60,17 @@ class EntityTagger:
         self.max_chars = max_chars
         with open(rulebook.rules_dir / "entities.toml", "rb") as fh:
             self.rules = tomllib.load(fh)
+        # a label then ":" ("Our ref: X"), or a label at the start of a line ("Re: FOIA Request X")
         self._reference_res = [
-            re.compile(rf"(?:^|\b){label}\s*[:.]?\s*(?P<ref>[A-Z0-9][A-Z0-9 /_.-]{{1,30}}[A-Z0-9])", re.IGNORECASE | re.MULTILINE)
+            re.compile(
+                rf"(?:(?:^|\b){label}\s*[:#]|^[ \t]*(?:(?:re|subject):[^\n]{{0,60}}?)?\b{label}(?!\w))[ \t]*(?P<ref>[A-Z0-9][A-Z0-9 /_.-]{{1,40}}[A-Z0-9])",
+                re.IGNORECASE | re.MULTILINE,
+            )
             for label in self.rules["reference_labels"]
+        ] + [
+            # "our ref IC-2016-0104", "registered under reference PAD-2025-007": no colon, anywhere
+            re.compile(rf"\b{label}(?!\w)[ \t]+(?P<ref>[A-Z0-9][A-Z0-9/_.-]*\d[A-Z0-9/_.-]*(?:[ \t]\d[\d/_.-]*)?)", re.IGNORECASE)
+            for label in self.rules["reference_labels_inline"]
         ]
         self._reference_bare = re.compile(self.rules["reference_bare"])
         self._authority_re = re.compile(
@@ -70,6 +78,10 @@ class EntityTagger:
         )
         self._role_res = {
             role: [re.compile(p, re.IGNORECASE) for p in patterns] for role, patterns in self.rules["date_roles"].items()
+        }
+        self._role_after_res = {
+            role: [re.compile(p, re.IGNORECASE) for p in patterns]
+            for role, patterns in self.rules.get("date_roles_after", {}).items()
         }
 
     @cached_property
@@ -112,20 +124,24 @@ class EntityTagger:
 
     def reference(self, text: str) -> str:
         head = text[:4000]
+        candidates = []
         for pattern in self._reference_res:
-            match = pattern.search(head)
-            if match:
-                ref = match.group("ref").strip(" .-/")
-                ref = re.split(r"\s{2,}|\s(?:date|dated|to|from)\b", ref, flags=re.IGNORECASE)[0]
+            for match in pattern.finditer(head):
+                ref = _first_reference_tokens(match.group("ref"))
                 if any(ch.isdigit() for ch in ref):
-                    return ref
+                    candidates.append((match.start(), ref))
+        if candidates:
+            return min(candidates)[1]
         match = self._reference_bare.search(text)
         return match.group(0) if match else ""
 
     def authority(self, text: str, entities: list[Entity], letter: Letter) -> str:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         candidates = lines[:25] + lines[-15:]
+        skip = set(self.rules.get("authority_skip", []))
         for line in candidates:
+            if line.lower() in skip:
+                continue
             if 3 < len(line) <= 70 and self._authority_re.search(line) and _looks_like_name(line):
                 return _clean_authority(line)
         for ent in entities:
@@ -164,11 +180,17 @@ class EntityTagger:
             before = text[sentence_start : mention.start]
             before = re.split(r"(?<=[.!?])\s+(?=[A-Z])", before)[-1]
             before_line = text[line_start : mention.start]
+            after = " ".join(text[mention.end : mention.end + 160].split())
             for role, patterns in self._role_res.items():
                 probe = before_line if role == "letter" else " ".join(before.split())
                 if role not in roles and any(p.search(probe) for p in patterns):
                     roles[role] = mention.date
                     break
+            else:
+                for role, patterns in self._role_after_res.items():
+                    if role not in roles and any(p.search(after) for p in patterns):
+                        roles[role] = mention.date
+                        break
         if "letter" not in roles:
             head = [m for m in mentions if m.start < 1500 and _alone_on_line(text, m)]
             if head:
@@ -178,6 +200,18 @@ class EntityTagger:
         if "request_received" not in roles and "request_sent" in roles:
             roles["request_received"] = roles["request_sent"]
         return roles
+
+
+def _first_reference_tokens(raw: str) -> str:
+    """"FOI 784", "AHGO 23/118"; stop before words: "2024-HCB-0071 - Fee Estimate" -> "2024-HCB-0071"."""
+    tokens = re.sub(r"^(?:no|number|num)\.?\s+", "", raw.strip(" .-/"), flags=re.IGNORECASE).split()
+    kept = tokens[:1]
+    for token in tokens[1:]:
+        if re.search(r"\d", token) and re.fullmatch(r"[A-Za-z0-9/_.-]+", token):
+            kept.append(token)
+        else:
+            break
+    return " ".join(kept).strip(" .-/")
 
 
 def find_dates(text: str) -> list[DateMention]:
@@ -208,6 +242,12 @@ def _looks_like_name(line: str) -> bool:
     return capitalised >= max(1, len(words) - 1)
 
 
+SMALL_WORDS = {"of", "for", "and", "the", "in", "on", "at", "to", "de", "du", "la", "le", "na", "an"}
+
+
 def _clean_authority(name: str) -> str:
-    name = re.sub(r"^(?:from|to|sender|authority)\s*:\s*", "", name.strip(), flags=re.IGNORECASE)
-    return name.strip(" ,.-")
+    name = re.sub(r"^(?:from|to|sender|authority)\s*:\s*", "", name.strip(), flags=re.IGNORECASE).strip(" ,.-")
+    if name.isupper() and len(name) > 6:  # a letterhead in capitals: "GLENMORVAN COUNCIL"
+        words = name.lower().split()
+        name = " ".join(w if (i and w in SMALL_WORDS) else (w.upper() if w in {"nhs", "hm", "uk"} else w.capitalize()) for i, w in enumerate(words))
+    return name
