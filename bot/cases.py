@@ -146,7 +146,10 @@ class CaseEvent(Frozen):
 
     kind: Literal["reply", "command"]
     key: str  # the message key (Message-ID or content hash) of the email it came from
-    at: dt.datetime  # when foibot received it (UTC)
+    at: dt.datetime  # when the email arrived (UTC): orders the timeline
+    #: when foibot filed it (UTC): what "new since the last digest" is measured against, so a
+    #: reply filed late (a requester forwarding an old letter) is still news
+    recorded_at: dt.datetime | None = None
     # reply fields
     outcome: Outcome | None = None
     labels: tuple[Outcome, ...] = ()
@@ -510,9 +513,18 @@ def case_deadlines(events: list[CaseEvent] | tuple[CaseEvent, ...], law: Law, ca
     """Every date of a case from the law's rules, each explained in words."""
     replies = _in_order(corrected(events))
     explain: list[str] = []
-    request_date = next((e.request_received for e in replies if e.request_received and not e.about_review), None)
-    acknowledgement = next((e for e in replies if e.outcome == Outcome.ACKNOWLEDGEMENT and not e.about_review), None)
+    # a clarification request or a fee notice stops the clock; it starts again from the
+    # requester's answer, which only a later letter can date
+    paused = [i for i, e in enumerate(replies) if e.outcome in {Outcome.CLARIFICATION_REQUESTED, Outcome.FEE_NOTICE}]
+    counted = replies[paused[-1] + 1 :] if paused else replies
+    request_date = next((e.request_received for e in reversed(counted) if e.request_received and not e.about_review), None)
+    acknowledgement = next((e for e in counted if e.outcome == Outcome.ACKNOWLEDGEMENT and not e.about_review), None)
     duration = law.response.duration
+    if paused and not request_date:
+        explain.append(
+            f"The clock stopped with their {replies[paused[-1]].outcome.value.replace('_', ' ')} of "
+            f"{fmt(replies[paused[-1]].day)} and restarts when you answer it."
+        )
 
     response_due = None
     if request_date:

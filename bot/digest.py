@@ -113,9 +113,9 @@ def build_digest(
     active = [v for v in mine if v.status not in INACTIVE]
     replies: list[tuple[dt.datetime, ReplyLine]] = []
     for view in active:
-        case_replies = [e for e in _corrected_replies(view) if e.at <= until]
+        case_replies = [e for e in _corrected_replies(view) if _filed(e) <= until]
         for event in case_replies:
-            if since is not None and event.at <= since:
+            if since is not None and _filed(event) <= since:
                 continue
             latest = event is case_replies[-1]
             todo = (
@@ -179,6 +179,10 @@ def build_digest(
         calendar=tuple(calendar),
         active_cases=len(active),
     )
+
+
+def _filed(event) -> dt.datetime:
+    return event.recorded_at or event.at
 
 
 def _corrected_replies(view: CaseView):

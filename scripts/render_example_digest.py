@@ -25,6 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import structlog
+import time_machine  # test extra: files each letter at the moment it arrived
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -324,13 +325,15 @@ def build(workdir: Path):
         previous_recorded = False
         for number, (received, name, address, subject, letter) in enumerate(sorted(LETTERS), start=1):
             if received > PREVIOUS_DIGEST and not previous_recorded:
-                store.commit_digest(store.build_digest(REQUESTER, PREVIOUS_DIGEST, LONDON), None)
+                with time_machine.travel(PREVIOUS_DIGEST, tick=False):
+                    store.commit_digest(store.build_digest(REQUESTER, PREVIOUS_DIGEST, LONDON), None)
                 previous_recorded = True
             raw = email_bytes(number, received, name, address, subject, letter)
             parsed = parse_message(raw, triager.limits)
-            state.record(parsed.message_id, raw, message_id=parsed.message_id)
-            triage = triager.triage_message(parsed, today=received.date())
-            store.record_reply(parsed.message_id, parsed, triage, REQUESTER, received)
+            with time_machine.travel(received, tick=False):  # filed when it arrived
+                state.record(parsed.message_id, raw, message_id=parsed.message_id)
+                triage = triager.triage_message(parsed, today=received.date())
+                store.record_reply(parsed.message_id, parsed, triage, REQUESTER, received)
         return store.build_digest(REQUESTER, DIGEST_AT, LONDON)
     finally:
         state.close()

@@ -216,7 +216,7 @@ class CaseStore:
         """Add a triaged reply to its case (a new case when no key matches). Idempotent per message key."""
         received_at = received_at or utcnow()
         requester = requester.strip().lower()
-        event = reply_event(message_key, parsed, triage, received_at)
+        event = reply_event(message_key, parsed, triage, received_at).model_copy(update={"recorded_at": utcnow()})
         keys = identity_keys(parsed, triage, message_key, self.rules.subject_noise)
         now = stamp(utcnow())
         with self.state.transaction() as db:
@@ -330,6 +330,22 @@ class CaseStore:
             if self._has_reply(mid):
                 return mid
         return None
+
+    def answers_our_mail(self, parsed: ParsedMessage) -> bool:
+        """Does this email reply to something foibot sent (a summary, a digest, a confirmation)?"""
+        for mid in message_ids(parsed.in_reply_to, " ".join(parsed.references)):
+            if self.db.execute("SELECT 1 FROM outbox WHERE summary_id = ?", (mid,)).fetchone():
+                return True
+            if self.db.execute("SELECT 1 FROM case_mail WHERE mail_id = ?", (mid,)).fetchone():
+                return True
+        return False
+
+    def is_command_email(self, parsed: ParsedMessage) -> bool:
+        """The worker's test before triage: a reply to foibot's own mail whose new lines hold commands.
+
+        Such an email is not an FOI reply: hand it to `apply_command`, not to the Triager.
+        """
+        return not parsed.is_forward and self.answers_our_mail(parsed) and not parse_commands(parsed.body_text).empty
 
     def _has_reply(self, key: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM case_events WHERE message_key = ? AND kind = 'reply'", (key,)).fetchone())

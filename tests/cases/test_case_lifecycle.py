@@ -138,3 +138,22 @@ def test_an_acknowledgement_after_a_decision_does_not_override_it_and_an_extensi
     assert case.deadlines.extended_due is None
     assert case.overdue.working_days_late == 4
     assert any("does not extend it" in line for line in case.deadlines.explanation)
+
+
+def test_a_clarification_stops_the_clock_until_a_later_letter_dates_the_restart():
+    rulebook = load_rulebook()
+    law = rulebook.law("uk_foia")
+    cal = rulebook.calendar(law)
+    rules = load_case_rules()
+    ack = _event(Outcome.ACKNOWLEDGEMENT, D(2026, 11, 3), request_received=D(2026, 11, 2))
+    clarify = _event(Outcome.CLARIFICATION_REQUESTED, D(2026, 11, 10))
+    case = view_case(1, "r@x.example", [ack, clarify], law, cal, rules, today=D(2027, 1, 20))
+    assert case.status == CaseStatus.CLARIFICATION_REQUESTED
+    assert case.overdue is None and case.next_action.action == "clarify_request"
+    assert case.deadlines.response_due is None
+    # their acknowledgement of the clarified request restarts the 20 working days
+    restarted = _event(Outcome.ACKNOWLEDGEMENT, D(2026, 11, 20), request_received=D(2026, 11, 19))
+    case = view_case(1, "r@x.example", [ack, clarify, restarted], law, cal, rules, today=D(2026, 12, 1))
+    assert case.status == CaseStatus.ACKNOWLEDGED
+    assert case.deadlines.request_date == D(2026, 11, 19)
+    assert case.deadlines.response_due == D(2026, 12, 18)  # St Andrew's Day (Scotland, 30 Nov) skipped

@@ -15,7 +15,7 @@ from bot.service.casestore import CaseStore, DigestScheduler, send_due_digests
 from bot.service.sender import MaildirTransport
 from bot.service.state import State
 
-from .conftest import DANA, IDENTITY, at
+from .conftest import DANA, IDENTITY, Feeder, at
 
 
 def delivered(outbox: Path) -> list[email.message.EmailMessage]:
@@ -108,8 +108,6 @@ def test_html_part_escapes_text_from_authorities(store, feed, tmp_path):
 
 
 def test_digest_sent_once_per_day_across_restarts_crashes_and_missed_days(tmp_path, triager):
-    from .conftest import Feeder
-
     path = tmp_path / "state.sqlite3"
     outbox = tmp_path / "outbox"
     transport = MaildirTransport(outbox)
@@ -187,3 +185,23 @@ def test_scheduler_follows_local_time_across_daylight_saving(store):
     assert scheduler.next_run(at(2027, 6, 1, 6, 0)) == at(2027, 6, 1, 6, 30)
     assert scheduler.next_run(at(2027, 6, 1, 6, 31)) == at(2027, 6, 2, 6, 30)
     assert scheduler.next_run(at(2027, 1, 5, 7, 0)) == at(2027, 1, 5, 7, 30)
+
+
+def test_a_letter_forwarded_late_is_still_news_in_the_next_digest(store, triager, tmp_path):
+    from bot.triage import parse_message
+
+    from .conftest import FIXTURES
+
+    scheduler = DigestScheduler(store, "07:30", "Europe/London")
+    with time_machine.travel(at(2026, 12, 7, 9), tick=False):
+        Feeder(store, triager)("hartwell_01_ack.eml")
+    with time_machine.travel(at(2027, 1, 20, 8), tick=False):
+        send_due_digests(store, scheduler, IDENTITY, MaildirTransport(tmp_path / "outbox"))
+    # on the 21st the requester forwards a letter that reached them on the 18th
+    raw = (FIXTURES / "hartwell_02_partial_late.eml").read_bytes()
+    parsed = parse_message(raw, triager.limits)
+    with time_machine.travel(at(2027, 1, 21, 18), tick=False):
+        store.record_reply(parsed.message_id, parsed, triager.triage_message(parsed), DANA, at(2027, 1, 18, 9))
+    with time_machine.travel(at(2027, 1, 22, 7, 45), tick=False):
+        digest = store.build_digest(DANA, dt.datetime.now(dt.UTC), scheduler.zone)
+    assert [line.outcome.value for line in digest.new_replies] == ["partial_disclosure"]

@@ -19,7 +19,7 @@ from bot.replycommands import Verb, parse_commands
 from bot.service.sender import MaildirTransport
 from bot.triage import parse_message
 
-from .conftest import DANA, IDENTITY, at
+from .conftest import DANA, FIXTURES, IDENTITY, at
 
 SUMMARY_ID = "<summary-0917@bot.example>"
 
@@ -152,3 +152,15 @@ def test_forget_me_erases_the_requesters_cases(store, feed, triager, tmp_path):
     assert store.corrections() == []
     assert store.requesters() == []
     assert sent == 2  # the correction's confirmation was still queued; the erasure's too
+
+
+def test_the_worker_can_tell_a_command_email_from_an_foi_reply(store, feed, triager):
+    summarised_partial_disclosure(store, feed)
+    command = parse_message(command_email("status: refused"), triager.limits)
+    assert store.is_command_email(command)
+    chat = parse_message(command_email("Thanks, very helpful!"), triager.limits)
+    assert not store.is_command_email(chat)  # no command in it: nothing to apply
+    stranger = parse_message(command_email("status: refused", in_reply_to="<other@elsewhere.example>"), triager.limits)
+    assert not store.is_command_email(stranger)  # not an answer to foibot's mail
+    authority_reply = parse_message((FIXTURES / "hartwell_03_review_ack.eml").read_bytes(), triager.limits)
+    assert not store.is_command_email(authority_reply)
