@@ -436,7 +436,7 @@ def corrected(events: list[CaseEvent] | tuple[CaseEvent, ...]) -> list[CaseEvent
     """Replies with the requester's corrections applied (the last correction of a field wins)."""
     replies = [e for e in events if e.kind == "reply"]
     by_key = {e.key: i for i, e in enumerate(replies)}
-    for command in (e for e in events if e.kind == "command" and e.target in by_key):
+    for command in _in_order(e for e in events if e.kind == "command" and e.target in by_key):
         index = by_key[command.target]
         reply = replies[index]
         if command.command == "status" and command.value:
@@ -517,7 +517,7 @@ def case_deadlines(events: list[CaseEvent] | tuple[CaseEvent, ...], law: Law, ca
     # requester's answer, which only a later letter can date
     paused = [i for i, e in enumerate(replies) if e.outcome in {Outcome.CLARIFICATION_REQUESTED, Outcome.FEE_NOTICE}]
     counted = replies[paused[-1] + 1 :] if paused else replies
-    request_date = next((e.request_received for e in reversed(counted) if e.request_received and not e.about_review), None)
+    request_date = next((e.request_received for e in counted if e.request_received and not e.about_review), None)
     acknowledgement = next((e for e in counted if e.outcome == Outcome.ACKNOWLEDGEMENT and not e.about_review), None)
     duration = law.response.duration
     if paused and not request_date:
@@ -670,8 +670,9 @@ def view_case(
     replies = corrected(events)
     status = case_status(events)
     deadlines = case_deadlines(events, law, calendar)
-    latest = replies[-1] if replies else None
     decided = [e for e in replies if e.outcome in DECISIONS or e.outcome == Outcome.REVIEW_DECISION]
+    # the exemptions relied on now: the latest decision's (a review that just "upholds" cites the earlier ones)
+    current = next((e for e in reversed(decided) if e.exemptions or e.outcome != Outcome.REVIEW_DECISION), None)
     overdue = _overdue(status, deadlines, calendar, today)
     return CaseView(
         case_id=case_id,
@@ -681,10 +682,10 @@ def view_case(
         authority=next((e.authority for e in reversed(replies) if e.authority), ""),
         reference=next((e.reference for e in reversed(replies) if e.reference), ""),
         subject=next((display_subject(e.subject, rules.subject_noise) for e in replies if e.subject), ""),
-        exemptions=tuple(dict.fromkeys(c for e in decided for c in e.exemptions)) if decided else (),
+        exemptions=current.exemptions if current else (),
         deadlines=deadlines,
         overdue=overdue,
-        next_action=_titled(_next_action(status, deadlines, overdue, law, rules, latest, today), law),
+        next_action=_titled(_next_action(status, deadlines, overdue, law, rules, today), law),
         upcoming=tuple(_upcoming(status, deadlines, law)),
         events=events,
         today=today,
@@ -710,7 +711,6 @@ def _next_action(
     overdue: Overdue | None,
     law: Law,
     rules: CaseRules,
-    latest: CaseEvent | None,
     today: dt.date,
 ) -> NextAction:
     regulator = law.regulator

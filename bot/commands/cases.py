@@ -57,14 +57,21 @@ def _common(p: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- plumbing
 
 
-def open_store(args: argparse.Namespace):
-    """(settings, State, CaseStore) from --config/--data-dir; the caller closes the State."""
+def open_store(args: argparse.Namespace, *, sending: bool = False):
+    """(settings, State, CaseStore) from --config/--data-dir; the caller closes the State.
+
+    Reading commands never create a data directory: a mistyped --data-dir is an error, not
+    a new empty database.
+    """
     from bot.config import load_settings
     from bot.service.casestore import CaseStore
     from bot.service.commands import open_state, prepare_dirs
 
     settings = load_settings(getattr(args, "config", None), getattr(args, "data_dir", None))
-    prepare_dirs(settings)
+    if not settings.state_file.is_file():
+        raise UserError(f"no foibot state at {settings.state_file}: check --data-dir or --config")
+    if sending:
+        prepare_dirs(settings)
     state = open_state(settings)
     return settings, state, CaseStore(state)
 
@@ -144,7 +151,8 @@ def print_table(views) -> None:
     from bot.cases import STATUS_WORDS
     from bot.stages.deadlines import fmt
 
-    console = Console()
+    # a pipe or a file gets a wide table rather than words folded into 80 columns
+    console = Console(width=None if sys.stdout.isatty() else 200)
     if not views:
         console.print("No cases yet: foibot opens one for each FOI reply it reads.")
         return
@@ -175,7 +183,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from bot.service.sender import build_transport
     from bot.service.state import utcnow
 
-    settings, state, store = open_store(args)
+    settings, state, store = open_store(args, sending=not args.dry_run)
     try:
         scheduler = DigestScheduler.from_settings(store, settings)
         identity = MailIdentity.from_settings(settings)

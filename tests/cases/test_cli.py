@@ -78,3 +78,10 @@ def test_corrections_export_with_nothing_to_export(foibot, data_dir, tmp_path, c
     assert foibot(["corrections", "export", str(target), "--data-dir", str(data_dir)]) == 0
     assert target.read_text() == ""
     assert "0 corrections written" in capsys.readouterr().err
+
+
+def test_a_wrong_data_dir_is_an_error_not_a_new_database(foibot, tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert foibot(["cases", "--data-dir", str(missing)]) == 2
+    assert "no foibot state at" in capsys.readouterr().err
+    assert not missing.exists()
