@@ -153,6 +153,8 @@ def parse_commands(text: str) -> ParsedCommands:
                     problems.append(f"{line!r}: unknown status {value!r} (use one of: {known})")
                 else:
                     commands.append(Command(verb=Verb.STATUS, outcome=outcome, line=line))
+            elif not value.strip():
+                problems.append(f"{line!r}: no citation given (write 'exemptions: none' if none was cited)")
             else:
                 citations, unknown = parse_exemptions(value)
                 if unknown:

@@ -331,13 +331,15 @@ class CaseStore:
                 return mid
         return None
 
-    def answers_our_mail(self, parsed: ParsedMessage) -> bool:
-        """Does this email reply to something foibot sent (a summary, a digest, a confirmation)?"""
+    def answers_our_mail(self, parsed: ParsedMessage, recipient: str | None = None) -> bool:
+        """Does this email reply to something foibot sent (a summary, a digest, a confirmation),
+        to `recipient` when given?"""
+        wanted = recipient.strip().lower() if recipient else None
         for mid in message_ids(parsed.in_reply_to, " ".join(parsed.references)):
-            if self.db.execute("SELECT 1 FROM outbox WHERE summary_id = ?", (mid,)).fetchone():
-                return True
-            if self.db.execute("SELECT 1 FROM case_mail WHERE mail_id = ?", (mid,)).fetchone():
-                return True
+            for table, column in (("outbox", "summary_id"), ("case_mail", "mail_id")):
+                row = self.db.execute(f"SELECT recipient FROM {table} WHERE {column} = ?", (mid,)).fetchone()
+                if row and (wanted is None or row[0].strip().lower() == wanted):
+                    return True
         return False
 
     def is_command_email(self, parsed: ParsedMessage) -> bool:
@@ -384,6 +386,11 @@ class CaseStore:
             elif row:
                 result.problems.append("That reply belongs to someone else's case.")
         if any(c.verb == Verb.FORGET_ME for c in commands.commands):
+            if not self.answers_our_mail(parsed, requester):
+                # erasing is irreversible: a From header alone is too easy to forge, so the email
+                # must answer one foibot sent to that address (its Message-ID is the proof)
+                log.warning("case.forget_refused", to=address_hash(requester))
+                return CommandResult(problems=["'forget me' must be a reply to an email foibot sent you."])
             return self._forget(message_key, parsed, requester, identity, result)
         if commands.commands and target_case is None and not result.problems:
             result.problems.append(

@@ -164,3 +164,13 @@ def test_the_worker_can_tell_a_command_email_from_an_foi_reply(store, feed, tria
     assert not store.is_command_email(stranger)  # not an answer to foibot's mail
     authority_reply = parse_message((FIXTURES / "hartwell_03_review_ack.eml").read_bytes(), triager.limits)
     assert not store.is_command_email(authority_reply)
+
+
+def test_forget_me_must_answer_an_email_foibot_sent_to_that_address(store, feed, triager):
+    _, case_id = summarised_partial_disclosure(store, feed)
+    forged = command_email("forget me", in_reply_to="<guessed@bot.example>", message_id="<forged@mail.example>")
+    with time_machine.travel(at(2027, 1, 22, 9), tick=False):
+        result = receive_command(store, triager, forged)
+    assert not result.forgotten and result.problems and not result.confirmation_id
+    assert store.view(case_id, dt.date(2027, 1, 22)) is not None
+    assert parse_commands("exemptions:").problems
