@@ -166,7 +166,7 @@ def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -
     grounds_only: set[str] = set()
     relying = [any(p.search(s.flat) for p in rules.exemption_context) for s in sentences]
     for index, sentence in enumerate(sentences):
-        if sentence.contexts & {"hypothetical", "rights_footer"}:
+        if sentence.contexts & {"hypothetical", "rights_footer", "negated"}:
             continue
         # a citation in a list ("as the following exemptions apply:" then one per line) takes its
         # context from the sentences just before it
@@ -226,7 +226,9 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
 
     labels: list[Outcome] = []
     outcome: Outcome
-    if s("review") >= strong:
+    if s("transfer") >= strong and s("transfer") >= max(decision, pending):
+        outcome = Outcome.OTHER
+    elif s("review") >= strong:
         outcome = Outcome.REVIEW_DECISION
     elif s("fee") >= strong and (
         s("fee") >= s("cost_limit") or (signals["fee"].best >= 2.5 and s("refused_words") < t)
@@ -296,7 +298,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         Outcome.DELAY: {Outcome.ACKNOWLEDGEMENT},
     }.get(outcome, set())
     if outcome == Outcome.OTHER:
-        confidence = 0.2
+        confidence = 0.7 if s("transfer") >= strong else 0.2
     else:
         rivals = [v for o, v in strength.items() if o != outcome and o not in labels and o not in related]
         margin = strength[outcome] - max(rivals, default=0.0) - (0.5 if strength[outcome] < strong else 0.0)
@@ -351,7 +353,12 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
         )
     if outcome in (Outcome.NOT_HELD,) and Outcome.REFUSED not in labels:
         grounds.add("not_held")
-    if outcome in (Outcome.ACKNOWLEDGEMENT, Outcome.CLARIFICATION_REQUESTED, Outcome.FEE_NOTICE, Outcome.OTHER):
+    if outcome == Outcome.CLARIFICATION_REQUESTED:
+        # a notice of intention to refuse (AU s24AB) names the practical-refusal ground it would use
+        kept = {e.citation for e, g in found if g == "cost_limit"}
+        exemptions = [e for e in exemptions if e.citation in kept]
+        grounds = {"cost_limit"} if kept else set()
+    elif outcome in (Outcome.ACKNOWLEDGEMENT, Outcome.FEE_NOTICE, Outcome.OTHER):
         exemptions, grounds = [], set()
     if outcome == Outcome.FULL_DISCLOSURE:
         grounds = set()
