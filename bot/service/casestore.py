@@ -288,7 +288,10 @@ class CaseStore:
         return views
 
     def view(self, case_id: int, today: dt.date) -> CaseView | None:
-        return next((v for v in self.views(today) if v.case_id == case_id), None)
+        row = self.db.execute("SELECT requester FROM cases WHERE id = ?", (case_id,)).fetchone()
+        if row is None:
+            return None
+        return next((v for v in self.views(today, row[0]) if v.case_id == case_id), None)
 
     def reply_event(self, message_key: str) -> tuple[int, CaseEvent, CaseEvent] | None:
         """(case id, the reply as triaged, the reply as corrected) for one message key."""
@@ -320,7 +323,8 @@ class CaseStore:
         """The reply a command email is about: the one whose summary it answers.
 
         Its In-Reply-To/References name a summary Message-ID (the worker's outbox row says which
-        reply that summary was about), a confirmation of ours, or the reply itself.
+        reply that summary was about) or the reply itself; a reply to one of our confirmations
+        carries the summary's Message-ID in its References chain.
         """
         candidates = message_ids(parsed.in_reply_to, " ".join(reversed(parsed.references)))
         for mid in candidates:
