@@ -32,18 +32,16 @@ def review_points(verdict: Classification, deadlines: Deadlines, law: Law, ruleb
     advice = rulebook.advice
     points: list[str] = []
     for exemption in verdict.exemptions:
-        for key in _prefix_keys(exemption.citation):
-            entry = advice["provisions"].get(key)
-            if entry:
-                points.extend(p for p in entry["points"] if p not in points)
-                break
+        topic = exemption_topic(exemption.name, law, advice["topics"])
+        if topic:
+            points.extend(p for p in topic["points"] if p not in points)
     for ground in verdict.refusal_grounds:
         if ground == "exemption" and points:
             continue
         for point in advice["grounds"].get(ground, {}).get("points", []):
             if point not in points:
                 points.append(point)
-    if any(e.kind == "qualified" for e in verdict.exemptions) or law.citation_prefix == "reg":
+    if any(e.kind == "qualified" for e in verdict.exemptions):
         points.extend(p for p in advice["grounds"]["public_interest"]["points"] if p not in points)
     if deadlines.days_late:
         for point in advice["grounds"]["late"]["points"]:
@@ -58,26 +56,33 @@ def review_points(verdict: Classification, deadlines: Deadlines, law: Law, ruleb
     return points
 
 
-def _prefix_keys(citation: str) -> list[str]:
-    """s40(2)(a) -> [s40(2)(a), s40(2), s40]: most specific advice first."""
-    keys = [citation]
-    while "(" in keys[-1]:
-        keys.append(keys[-1][: keys[-1].rfind("(")])
-    return keys
+def exemption_topic(name: str, law: Law, topics: list[dict]) -> dict | None:
+    """The advice topic of an exemption, from the words of its name in the law file."""
+    lowered = name.lower()
+    for topic in topics:
+        if topic.get("laws") and law.id not in topic["laws"]:
+            continue
+        if any(word in lowered for word in topic["keywords"]):
+            return topic
+    return None
 
 
 def review_draft(
     verdict: Classification, facts: Facts, deadlines: Deadlines, law: Law, rulebook: Rulebook, *, to_regulator: bool = False
 ) -> str:
     """The letter asking for a review, or (where the law has none) the complaint to the regulator."""
+    review_name = law.templates.get("review_request", law.internal_review.name)
+    authority = facts.authority or "the authority"
+    default_opening = "I am writing to request " + _a(review_name) + " of the handling of my request by {authority}"
     return render_template(
         "internal_review.txt.j2",
         law=law,
+        opening=law.templates.get("draft_opening", default_opening).format(authority=authority),
         to_regulator=to_regulator,
         regulator=law.regulator.name,
-        review_name=law.templates.get("review_request", law.internal_review.name),
+        review_name=review_name,
         law_phrase=law_word(law, "law_phrase", f"the {law.name}"),
-        authority=facts.authority or "the authority",
+        authority=authority,
         reference=facts.reference,
         requester=facts.requester,
         received=facts.dates.get("request_received"),

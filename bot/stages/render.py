@@ -14,8 +14,8 @@ from bot.stages.deadlines import fmt
 from bot.stages.templates import render_template
 
 ACTION_WORDS = {
-    "request_internal_review": "Ask for {review}",
-    "complain_to_regulator": "Complain to {regulator}",
+    "request_internal_review": "{Review}",
+    "complain_to_regulator": "Complaint to {regulator}",
     "clarify_request": "Reply to clarify your request",
     "narrow_request": "Narrow your request",
     "pay_fee": "Pay the fee",
@@ -29,7 +29,7 @@ def _context(triage: Triage, law: Law, rulebook: Rulebook) -> dict:
     steps = []
     for step in triage.next_steps:
         title = ACTION_WORDS.get(step.action, step.action.replace("_", " ").capitalize()).format(
-            review=_a(law.internal_review.name), regulator=regulator_name(law)
+            Review=_capital(law.templates.get("review_request", law.internal_review.name)), regulator=regulator_name(law)
         )
         steps.append({"title": title, "by": fmt(step.by) if step.by else "", "why": step.why, "draft": step.draft})
     draft = next((s.draft for s in triage.next_steps if s.draft), None)
@@ -57,6 +57,10 @@ def summary_html(triage: Triage, law: Law, rulebook: Rulebook) -> str:
 
 def outcome_short(triage: Triage, rulebook: Rulebook) -> str:
     return rulebook.advice["outcome_short"][triage.outcome.value]
+
+
+def _capital(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def _a(noun: str) -> str:
