@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -92,15 +93,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def install_signal_handlers(stop_event: threading.Event) -> None:
-    """First SIGTERM/SIGINT: finish the message in hand, then exit 0. A second one: exit now."""
+    """First SIGTERM/SIGINT: finish the message in hand, then exit 0. A second one: exit now.
+
+    The handler itself only writes a byte to a pipe: Python runs handlers in the main thread
+    between bytecodes, so a handler that logs or sets an Event could wait forever for a lock
+    the interrupted main thread holds (we saw exactly that with the log writer's lock). A
+    helper thread reads the pipe, logs and sets `stop_event`. A second signal leaves at once
+    with `os._exit`; the state database is crash-safe by design.
+    """
     log = structlog.get_logger("foibot.worker")
+    read_fd, write_fd = os.pipe()
+    received: list[int] = []
 
     def on_signal(signum, frame):  # noqa: ANN001
-        if stop_event.is_set():
-            raise SystemExit(128 + signum)
+        if received:
+            os._exit(128 + signum)
+        received.append(signum)
+        os.write(write_fd, bytes([signum]))
+
+    def relay() -> None:
+        signum = os.read(read_fd, 1)[0]
         log.info("worker.stopping", signal=signal.Signals(signum).name)
         stop_event.set()
 
+    threading.Thread(target=relay, name="foibot-signals", daemon=True).start()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 

@@ -342,3 +342,22 @@ def triager():
     from bot.triage import Triager
 
     return Triager()
+
+
+@pytest.fixture
+def spawn():
+    """Start `foibot ...` processes; any still running when the test ends is killed (by pid)."""
+    from tests.service.helpers import foibot
+
+    started = []
+
+    def start(*args, **options):
+        process = foibot(*args, **options)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)

@@ -15,7 +15,6 @@ from bot.service.state import State
 from tests.service.conftest import wait_until
 from tests.service.helpers import (
     drop_into_maildir,
-    foibot,
     outbox_messages,
     parse_summary,
     settings_for,
@@ -32,11 +31,11 @@ REQUESTERS = [
 ]
 
 
-def test_no_configuration_at_all_writes_five_summaries_to_the_outbox(tmp_path):
+def test_no_configuration_at_all_writes_five_summaries_to_the_outbox(tmp_path, spawn):
     data = tmp_path / "D"
     for name in REPLY_FIXTURES:
         drop_into_maildir(data / "inbox", name, fixture(name))
-    process = foibot("run", "--once", "--data-dir", str(data), cwd=tmp_path)
+    process = spawn("run", "--once", "--data-dir", str(data), cwd=tmp_path)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err.decode()[-2000:]
     summaries = outbox_messages(data / "outbox")
@@ -51,7 +50,7 @@ def test_no_configuration_at_all_writes_five_summaries_to_the_outbox(tmp_path):
     assert {e["event"] for e in events} >= {"worker.started", "message.triaged", "send.sent", "worker.stopped"}
     assert not any(address in err.decode() for address in REQUESTERS)
 
-    status = foibot("status", "--data-dir", str(data), "--json", cwd=tmp_path)
+    status = spawn("status", "--data-dir", str(data), "--json", cwd=tmp_path)
     out, err = status.communicate(timeout=60)
     report = json.loads(out)
     assert (report["seen"], report["triaged"], report["sent"], report["queued"], report["quarantined"]) == (5, 5, 5, 0, 0)
@@ -59,12 +58,12 @@ def test_no_configuration_at_all_writes_five_summaries_to_the_outbox(tmp_path):
 
 
 @pytest.mark.parametrize("fault", ["after_record", "after_enqueue", "after_send"])
-def test_killed_at_each_step_then_restarted_nothing_lost_nothing_doubled(tmp_path, fault, triager):
+def test_killed_at_each_step_then_restarted_nothing_lost_nothing_doubled(tmp_path, fault, triager, spawn):
     config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d")
     settings = settings_for(config)
     drop_into_maildir(settings.inbox_path, "1.fwd", forwarded_refusal(message_id="<crash-1@mail.example>"))
     drop_into_maildir(settings.inbox_path, "2.fwd", forwarded_refusal(message_id="<crash-2@mail.example>"))
-    crashed = foibot("run", "--once", "--config", str(config), env={"FOIBOT_FAULT_INJECT": fault})
+    crashed = spawn("run", "--once", "--config", str(config), env={"FOIBOT_FAULT_INJECT": fault})
     _, err = crashed.communicate(timeout=120)
     assert crashed.returncode == -signal.SIGKILL, err.decode()[-2000:]
     assert f'"point": "{fault}"' in err.decode()
@@ -80,10 +79,10 @@ def test_killed_at_each_step_then_restarted_nothing_lost_nothing_doubled(tmp_pat
 
 
 @pytest.mark.dovecot
-def test_killed_over_imap_and_smtp_then_restarted_one_summary(tmp_path, dovecot, imap_folder, smtp_sink, triager):
+def test_killed_over_imap_and_smtp_then_restarted_one_summary(tmp_path, dovecot, imap_folder, smtp_sink, triager, spawn):
     config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", imap=(dovecot, imap_folder), smtp_port=smtp_sink.port)
     dovecot.append(imap_folder, forwarded_refusal(message_id="<imap-crash@mail.example>"))
-    crashed = foibot("run", "--once", "--config", str(config), env={"FOIBOT_FAULT_INJECT": "after_enqueue"})
+    crashed = spawn("run", "--once", "--config", str(config), env={"FOIBOT_FAULT_INJECT": "after_enqueue"})
     crashed.communicate(timeout=120)
     assert crashed.returncode == -signal.SIGKILL
     assert smtp_sink.received() == []
@@ -95,17 +94,17 @@ def test_killed_over_imap_and_smtp_then_restarted_one_summary(tmp_path, dovecot,
     assert parse_summary(data)["In-Reply-To"] == "<imap-crash@mail.example>"
 
 
-def test_sigkill_at_any_moment_then_sigterm_exits_cleanly(tmp_path):
+def test_sigkill_at_any_moment_then_sigterm_exits_cleanly(tmp_path, spawn):
     config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d")
     settings = settings_for(config)
     ids = [f"<any-{n}@mail.example>" for n in range(6)]
     for n, message_id in enumerate(ids):
         drop_into_maildir(settings.inbox_path, f"{n}.fwd", forwarded_refusal(message_id=message_id))
-    first = foibot("run", "--config", str(config))
+    first = spawn("run", "--config", str(config))
     wait_until(lambda: outbox_messages(settings.outbox_path), timeout=120, what="the first summary")
     first.send_signal(signal.SIGKILL)  # somewhere in the middle of the batch
     first.communicate(timeout=30)
-    second = foibot("run", "--config", str(config))
+    second = spawn("run", "--config", str(config))
     wait_until(lambda: len(outbox_messages(settings.outbox_path)) >= 6, timeout=120, what="all summaries")
     second.send_signal(signal.SIGTERM)
     _, err = second.communicate(timeout=60)
@@ -154,10 +153,31 @@ def test_status_without_state_says_so(tmp_path):
     assert report["seen"] == 0 and "not run" in report["note"]
 
 
-def test_run_with_a_bad_config_is_a_one_line_error(tmp_path):
+def test_run_with_a_bad_config_is_a_one_line_error(tmp_path, spawn):
     bad = tmp_path / "bad.toml"
     bad.write_text('mode = "loud"\n')
-    process = foibot("run", "--once", "--config", str(bad))
+    process = spawn("run", "--once", "--config", str(bad))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert err.decode().strip().count("\n") == 0 and "mode" in err.decode()
+
+
+def test_sigterm_mid_message_finishes_that_message_then_exits_0(tmp_path, spawn):
+    config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d")
+    settings = settings_for(config)
+    for n in range(6):
+        drop_into_maildir(settings.inbox_path, f"{n}.fwd", forwarded_refusal(message_id=f"<term-{n}@mail.example>"))
+    process = spawn("run", "--config", str(config))
+    for line in process.stderr:  # the first message is in hand (its triage loads spaCy: seconds)
+        if b'"event": "message.recorded"' in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 0, rest.decode()[-2000:]
+    state = State(settings.state_file)
+    statuses = [row[0] for row in state.db.execute("SELECT status FROM messages")]
+    state.close()
+    assert statuses and set(statuses) == {"answered"}, "the message in hand was finished, none left half-done"
+    assert len(outbox_messages(settings.outbox_path)) == len(statuses)
+    untouched = list((settings.inbox_path / "new").iterdir())
+    assert len(untouched) + len(statuses) == 6  # the rest wait for the next start
