@@ -47,7 +47,13 @@ def _add_service(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(handler=_lazy("bot.service.commands", f"cmd_{name}"))
 
 
-REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service]
+def _add_cases(sub: argparse._SubParsersAction) -> None:
+    from bot.commands.cases import add_cases
+
+    add_cases(sub)
+
+
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service, _add_cases]
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
