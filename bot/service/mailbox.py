@@ -274,6 +274,10 @@ class ImapMailbox:
         self.can_idle = b"IDLE" in capabilities
         self.can_move = b"MOVE" in capabilities
         self._note_uidvalidity(int(selected[b"UIDVALIDITY"]))
+        if b"\\*" not in tuple(selected.get(b"PERMANENTFLAGS", (b"\\*",))) and not s.processed_folder:
+            # without custom keywords the $FoibotProcessed flag is not kept: every message
+            # would be fetched (and recognised as a duplicate) on every pass
+            log.warning("imap.keywords_not_kept", hint="set imap.processed_folder so processed mail is moved")
         self.connects += 1
         log.info("imap.connected", idle=self.can_idle, connects=self.connects)
         return client
