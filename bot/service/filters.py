@@ -39,6 +39,8 @@ class FilterPolicy(BaseModel):
     allow: tuple[str, ...] = ()  # lower-cased addresses or "@domain"
     allow_everyone: bool = False
     own_addresses: tuple[str, ...] = ()  # lower-cased
+    #: how our summaries' Message-IDs end (".foibot@<domain>>"), to recognise replies to them
+    own_message_id_suffixes: tuple[str, ...] = ()
     requester_map: dict[str, str] = {}  # lower-cased address or "request-NNN" -> requester
 
 
@@ -64,7 +66,7 @@ def skip(reason: str) -> Decision:
 def decide(message: ParsedMessage, policy: FilterPolicy) -> Decision:
     """Apply the loop-safety filters, then pick the requester who should get the summary."""
     headers = message.outer_headers
-    for check in (is_own_message, is_bounce, is_auto_reply, is_list_mail):
+    for check in (is_own_message, is_bounce, is_auto_reply, is_list_mail, is_reply_to_a_summary):
         reason = check(headers, policy)
         if reason:
             return skip(reason)
@@ -85,6 +87,16 @@ def is_own_message(headers: dict[str, str], policy: FilterPolicy) -> str:
         return "own summary (X-Foibot-Outcome)"
     if outer_sender(headers) and outer_sender(headers) in policy.own_addresses:
         return "own address"
+    return ""
+
+
+def is_reply_to_a_summary(headers: dict[str, str], policy: FilterPolicy) -> str:
+    """A person answering one of our summaries ("thanks!") is not an FOI reply to summarise."""
+    if not policy.own_message_id_suffixes:
+        return ""
+    threading = (headers.get("in-reply-to", "") + " " + headers.get("references", "")).lower()
+    if any(suffix in threading for suffix in policy.own_message_id_suffixes):
+        return "reply to a foibot summary"
     return ""
 
 

@@ -64,6 +64,14 @@ def summary_subject(outcome: str, original_subject: str, outcome_label: str = ""
     return f"{head} — {original}" if original else head
 
 
+MSGID_TAG = "foibot"
+
+
+def summary_message_id_suffix(from_address: str) -> str:
+    """How every summary's Message-ID ends, e.g. `.foibot@example.org>` (lower-cased)."""
+    return f".{MSGID_TAG}@{from_address.rpartition('@')[2]}>".lower()
+
+
 def message_id_of(value: str) -> str:
     """The first well-formed `<id>` in a header value, or ''."""
     match = MSGID.search(value or "")
@@ -98,7 +106,7 @@ def compose_summary(
     message["To"] = make_address(recipient, recipient_name)
     message["Subject"] = summary_subject(outcome, original_subject, outcome_label)
     message["Date"] = format_datetime(_now(), usegmt=True)
-    message["Message-ID"] = make_msgid(idstring="foibot", domain=from_address.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(idstring=MSGID_TAG, domain=from_address.rpartition("@")[2] or None)
     parent = message_id_of(in_reply_to)
     chain = [mid for mid in (message_id_of(r) for r in references) if mid]
     if parent:

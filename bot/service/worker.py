@@ -29,7 +29,7 @@ from bot.errors import UnreadableInput
 from bot.model import LimitExceeded, ParsedMessage, Triage
 from bot.service.filters import Decision, FilterPolicy, decide
 from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
-from bot.service.sender import SendError, Transport, compose_summary, message_id_of
+from bot.service.sender import SendError, Transport, compose_summary, message_id_of, summary_message_id_suffix
 from bot.service.state import TERMINAL_STATUSES, State, address_hash, utcnow
 
 #: test hook: `FOIBOT_FAULT_INJECT=after_record` makes the process SIGKILL itself there,
@@ -69,6 +69,7 @@ def filter_policy(settings: Settings) -> FilterPolicy:
         allow=tuple(settings.allow),
         allow_everyone=settings.allow_everyone,
         own_addresses=(settings.smtp.from_address.strip().lower(),),
+        own_message_id_suffixes=(summary_message_id_suffix(settings.smtp.from_address),),
         requester_map=settings.requester_map,
     )
 

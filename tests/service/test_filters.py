@@ -122,3 +122,20 @@ def test_a_forwarded_summary_of_ours_is_not_summarised_again():
     )
     decision = decide(parsed(forward(ours)), FORWARD_POLICY)
     assert not decision.answer and decision.reason == "forward of our own summary"
+
+
+def test_a_reply_to_one_of_our_summaries_is_not_summarised():
+    from bot.service.sender import compose_summary, summary_message_id_suffix
+
+    ours = compose_summary(
+        outcome="refused", original_subject="FOI 1", text="t", html="<p>t</p>", from_address="foibot@bot.example",
+        from_name="FOI bot", recipient="adaeze.okafor@mail.example",
+    )
+    thanks = (
+        f"From: adaeze.okafor@mail.example\r\nTo: foibot@bot.example\r\nSubject: Re: {ours['Subject']}\r\n"
+        f"Message-ID: <thanks-1@mail.example>\r\nIn-Reply-To: {ours['Message-ID']}\r\n\r\nThanks! It was refused.\r\n"
+    ).encode()
+    policy = FORWARD_POLICY.model_copy(update={"own_message_id_suffixes": (summary_message_id_suffix("foibot@bot.example"),)})
+    decision = decide(parsed(thanks), policy)
+    assert not decision.answer and decision.reason == "reply to a foibot summary"
+    assert decide(parsed(forwarded_refusal()), policy).answer  # ordinary forwards still pass
