@@ -26,7 +26,7 @@ PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
 SENTENCE_END_RE = re.compile(
     r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])"
     r"|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)"
-    r"|\n(?=\s*(?:Q|A|Question|Answer|Response)\s*\d*\s*[-–:.)]\s)"
+    r"|\n(?=\s*(?:(?:Q|Question\s*)\d+\s*[-–:.)]?|(?:A|Answer|Response)\s*\d*\s*[-–:.)])\s)"
 )
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
@@ -64,6 +64,7 @@ class CompiledRules:
     review_results: dict[str, tuple[re.Pattern, ...]]
     exemption_context: tuple[re.Pattern, ...]
     thresholds: dict[str, float]
+    exclusive: dict[str, tuple[str, ...]]
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -83,7 +84,8 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     }
     review_results = {name: tuple(_compile(p) for p in pats) for name, pats in data["review_results"].items()}
     exemption_context = tuple(_compile(p) for p in data["exemption_context"]["patterns"])
-    return CompiledRules(contexts, signals, review_results, exemption_context, data["thresholds"])
+    exclusive = {name: tuple(others) for name, others in data.get("exclusive", {}).items()}
+    return CompiledRules(contexts, signals, review_results, exemption_context, data["thresholds"], exclusive)
 
 
 def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
@@ -138,14 +140,17 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
     for name, (applies, _) in rules.contexts.items():
         for signal in applies:
             excluded_by.setdefault(signal, set()).add(name)
+    def matches(signal: str, sentence: Sentence) -> bool:
+        return any(p.search(sentence.flat) for p, _ in rules.signals[signal])
+
     scores: dict[str, Signal] = {}
     for name, patterns in rules.signals.items():
         sig = Signal()
         blocked = excluded_by.get(name, set())
+        rivals = rules.exclusive.get(name, ())
+        eligible = [s for s in sentences if not (s.contexts & blocked) and not any(matches(r, s) for r in rivals)]
         for pattern, weight in patterns:
-            for sentence in sentences:
-                if sentence.contexts & blocked:
-                    continue
+            for sentence in eligible:
                 if pattern.search(sentence.flat):
                     sig.score += weight
                     sig.hits.append(pattern.pattern)
@@ -215,13 +220,16 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     def s(name: str) -> float:
         return signals[name].score
 
-    withheld = max(s("withheld"), s("refused_words")) + (1.0 if "exemption" in grounds else 0.0)
+    # a citation adds weight to withholding words; alone (a quoted earlier refusal) it decides nothing
+    pending = max(s("ack"), s("delay"), s("clarification"))
+    withheld_words = max(s("withheld"), s("refused_words"))
+    cited = "exemption" in grounds and (withheld_words > 0 or pending < t)
+    withheld = withheld_words + (1.0 if cited else 0.0)
     refusal_ground = bool(grounds & {"cost_limit", "vexatious", "repeated", "ncnd"})
     released = s("full")
     partial = s("partial")
     not_held = s("not_held")
     decision = max(withheld, released, partial, not_held, s("cost_limit"), s("vexatious"), s("ncnd"))
-    pending = max(s("ack"), s("delay"), s("clarification"))
     late = max(s("apology"), s("delay"))  # with a decision, either means the `delay` label
 
     labels: list[Outcome] = []
@@ -238,7 +246,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         s("clarification") >= decision or (s("refused_words") < t and s("withheld") < strong and not_held < strong)
     ):
         outcome = Outcome.CLARIFICATION_REQUESTED
-    elif refusal_ground or withheld >= t or partial >= strong:
+    elif refusal_ground or withheld >= t or partial >= strong or ("exemption" in grounds and released >= strong):
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
         if partial >= strong:
             outcome = Outcome.PARTIAL_DISCLOSURE
