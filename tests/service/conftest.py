@@ -200,12 +200,17 @@ class Dovecot:
         return target
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def require_dovecot() -> None:
+    """Skip without Dovecot, except in CI (CI=true), where a missing server is a failure."""
     if DOVECOT is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("dovecot is not installed but CI=true: install the Debian package dovecot-imapd")
         pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    require_dovecot()
     root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-"))
     server = Dovecot(root)
     server.start()
@@ -219,8 +224,7 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def dovecot_without_idle() -> Iterator[Dovecot]:
     """A second, short-lived server that does not advertise IDLE (for the polling fallback)."""
-    if DOVECOT is None:
-        pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+    require_dovecot()
     root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-noidle-"))
     server = Dovecot(root, extra_config="protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE ENABLE\n}")
     server.start()
@@ -256,8 +260,7 @@ def tls_files() -> Iterator[tuple[Path, Path]]:
 @pytest.fixture(scope="session")
 def dovecot_tls(tls_files) -> Iterator[Dovecot]:
     """A Dovecot with TLS: STARTTLS on `port`, implicit TLS on `tls_port` (certificate from tls_files)."""
-    if DOVECOT is None:
-        pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
+    require_dovecot()
     cert, key = tls_files
     root = Path(tempfile.mkdtemp(prefix="foibot-dovecot-tls-"))
     tls_port = free_port()

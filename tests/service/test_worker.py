@@ -25,9 +25,7 @@ from tests.service.helpers import (
 )
 from tests.service.mails import authority_reply, fixture, forward, forwarded_refusal
 
-pytestmark = pytest.mark.dovecot
-
-
+@pytest.mark.dovecot
 def test_forwarded_refusal_is_answered_over_smtp_while_idling(tmp_path, dovecot, imap_folder, smtp_sink, triager):
     config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", imap=(dovecot, imap_folder), smtp_port=smtp_sink.port)
     original = authority_reply()
@@ -54,6 +52,7 @@ def test_forwarded_refusal_is_answered_over_smtp_while_idling(tmp_path, dovecot,
     client.logout()
 
 
+@pytest.mark.dovecot
 def test_dovecot_restarted_while_idling_then_mail_is_processed(tmp_path, dovecot, imap_folder, smtp_sink, triager):
     config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", imap=(dovecot, imap_folder), smtp_port=smtp_sink.port)
     with running_worker(settings_for(config), triager) as worker:
