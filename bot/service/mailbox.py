@@ -230,6 +230,7 @@ class ImapMailbox:
         self.batch_size = batch_size
         self.client_factory = client_factory
         self.client: IMAPClient | None = None
+        self._in_idle = False
         self.uidvalidity: int | None = None
         self.can_idle = False
         self.can_move = False
@@ -296,6 +297,7 @@ class ImapMailbox:
         if self.client is not None:
             _quietly_close(self.client)
         self.client = None
+        self._in_idle = False
         self.idling.clear()
 
     def _retrying(self) -> Retrying:
@@ -395,6 +397,7 @@ class ImapMailbox:
             return
         try:
             client.idle()
+            self._in_idle = True
             self.idling.set()
             started = time.monotonic()
             woken = self._announced_with_continuation(client)
@@ -403,26 +406,23 @@ class ImapMailbox:
                 if remaining <= 0:
                     break
                 if time.monotonic() - started >= self.settings.idle_renew_seconds:
-                    client.idle_done()
-                    client.idle()
                     started = time.monotonic()
                     log.debug("imap.idle_renewed")
-                    if self._announced_with_continuation(client):
+                    if self._restart_idle(client):
                         break
                 slice_seconds = min(1.0, remaining)
                 checked_at = time.monotonic()
-                responses = client.idle_check(timeout=slice_seconds)
-                if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                if _announces_mail(client.idle_check(timeout=slice_seconds)):
                     break
-                if not responses and time.monotonic() - checked_at < slice_seconds / 2:
+                if time.monotonic() - checked_at < slice_seconds / 2:
                     # imapclient's idle_check swallows EOF and returns [] at once: probe the
                     # connection by ending and restarting IDLE (raises if the server is gone)
-                    client.idle_done()
-                    client.idle()
-                    if self._announced_with_continuation(client):
+                    if self._restart_idle(client):
                         break
             self.idling.clear()
-            client.idle_done()
+            if self._in_idle:
+                client.idle_done()
+                self._in_idle = False
         except CONNECTION_ERRORS as exc:
             log.warning("imap.connection_lost", error=exc.__class__.__name__)
             self._drop()
@@ -432,6 +432,16 @@ class ImapMailbox:
                 return
         finally:
             self.idling.clear()
+
+    def _restart_idle(self, client: IMAPClient) -> bool:
+        """End IDLE and start it again; True (and IDLE left ended) if new mail was announced meanwhile."""
+        _, responses = client.idle_done()
+        self._in_idle = False
+        if _announces_mail(responses):
+            return True
+        client.idle()
+        self._in_idle = True
+        return self._announced_with_continuation(client)
 
     def _announced_with_continuation(self, client: IMAPClient) -> bool:
         """True when the server said something in the same packet as IDLE's "+ idling".
@@ -462,6 +472,10 @@ class ImapMailbox:
             except Exception:  # noqa: BLE001 - closing anyway
                 pass
         self._drop()
+
+
+def _announces_mail(responses) -> bool:  # noqa: ANN001 - imapclient's parsed untagged responses
+    return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses or ())
 
 
 def _quietly_close(client: IMAPClient) -> None:
