@@ -139,3 +139,11 @@ def test_a_reply_to_one_of_our_summaries_is_not_summarised():
     decision = decide(parsed(thanks), policy)
     assert not decision.answer and decision.reason == "reply to a foibot summary"
     assert decide(parsed(forwarded_refusal()), policy).answer  # ordinary forwards still pass
+
+
+def test_inbox_mode_allowlist_limits_senders_but_answers_only_the_owner():
+    policy = FilterPolicy(mode="inbox", owner="me@home.example", allow=("@calderbury.example",))
+    allowed = decide(parsed(fixture("reply_not_held.eml")), policy)  # from @calderbury.example
+    assert allowed.answer and allowed.recipient == "me@home.example"
+    other = decide(parsed(fixture("reply_full_disclosure.eml")), policy)  # from @harwick-water.example
+    assert not other.answer and other.reason == "sender not on the allowlist"
