@@ -181,3 +181,17 @@ def test_sigterm_mid_message_finishes_that_message_then_exits_0(tmp_path, spawn)
     assert len(outbox_messages(settings.outbox_path)) == len(statuses)
     untouched = list((settings.inbox_path / "new").iterdir())
     assert len(untouched) + len(statuses) == 6  # the rest wait for the next start
+
+
+def test_a_second_worker_on_the_same_state_is_refused(tmp_path, spawn):
+    from bot.service.commands import hold_run_lock
+
+    settings = load_settings(None, str(tmp_path / "d"))
+    lock = hold_run_lock(settings)  # as if a worker were running
+    try:
+        process = spawn("run", "--once", "--data-dir", str(tmp_path / "d"))
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 2
+        assert "another `foibot run` is already using" in err.decode()
+    finally:
+        lock.close()
