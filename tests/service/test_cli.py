@@ -195,3 +195,20 @@ def test_a_second_worker_on_the_same_state_is_refused(tmp_path, spawn):
         assert "another `foibot run` is already using" in err.decode()
     finally:
         lock.close()
+
+
+def test_crash_after_smtp_accepted_resends_the_identical_message(tmp_path, smtp_sink, triager, spawn):
+    """The one window SMTP cannot close: the server took the summary, the worker died before
+    marking it sent. The restart sends it again, byte for byte (same Message-ID, so mail
+    clients that thread by Message-ID show it once); every other step is exactly-once."""
+    config = write_config(tmp_path / "c.toml", data_dir=tmp_path / "d", smtp_port=smtp_sink.port)
+    settings = settings_for(config)
+    drop_into_maildir(settings.inbox_path, "1.fwd", forwarded_refusal(message_id="<window@mail.example>"))
+    crashed = spawn("run", "--once", "--config", str(config), env={"FOIBOT_FAULT_INJECT": "after_send"})
+    crashed.communicate(timeout=120)
+    assert crashed.returncode == -signal.SIGKILL
+    worker = build_worker(settings, threading.Event(), once=True, triager=triager)
+    worker.run(once=True)
+    worker.state.close()
+    (_, _, first), (_, _, second) = smtp_sink.received()
+    assert first == second
