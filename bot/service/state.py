@@ -74,6 +74,25 @@ MIGRATIONS: list[str] = [
         SELECT key, message_id, mailbox_id, received_at, updated_at, attempts, reason, last_error
         FROM messages WHERE status = 'quarantined';
     """,
+    # 2: retention, erasure and reprocessing (bot/service/maintenance.py)
+    """
+    ALTER TABLE messages ADD COLUMN raw_purged_at TEXT;   -- raw bytes deleted (retention or erasure)
+    ALTER TABLE messages ADD COLUMN text_purged_at TEXT;  -- letter text in triage_json and summary deleted
+    ALTER TABLE messages ADD COLUMN reprocessed_at TEXT;  -- last re-triage with newer rules
+    CREATE INDEX messages_received ON messages(received_at);
+    CREATE TABLE reprocess_log (
+        id                   INTEGER PRIMARY KEY,
+        message_key          TEXT NOT NULL,
+        at                   TEXT NOT NULL,
+        old_outcome          TEXT NOT NULL DEFAULT '',
+        new_outcome          TEXT NOT NULL DEFAULT '',
+        old_exemptions       TEXT NOT NULL DEFAULT '',   -- comma-separated citations
+        new_exemptions       TEXT NOT NULL DEFAULT '',
+        previous_summary_id  TEXT NOT NULL DEFAULT '',   -- the summary a --resend replaced
+        resent               INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX reprocess_log_message ON reprocess_log(message_key);
+    """,
 ]
 
 
