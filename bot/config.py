@@ -86,6 +86,26 @@ class DigestSettings(Section):
     timezone: str = "Europe/London"
 
 
+class RetentionSettings(Section):
+    """How long letters are kept; 0 keeps them for ever. Cases, outcomes and deadlines always stay."""
+
+    #: days after which the raw bytes of a received email are deleted (then it cannot be reprocessed)
+    raw_days: int = Field(default=0, ge=0)
+    #: days after which the letter text kept with a triage (evidence quotes, entities, the summary email) is deleted
+    text_days: int = Field(default=0, ge=0)
+
+
+class ObservabilitySettings(Section):
+    """`/healthz` and `/metrics` over HTTP on a local port (0 = off)."""
+
+    port: int = Field(default=0, ge=0, le=65535)
+    host: str = "127.0.0.1"
+    #: Prometheus metrics at /metrics (needs the prometheus-client package)
+    metrics: bool = True
+    #: /healthz answers 503 when the worker loop has not come round for this long
+    stale_seconds: float = Field(default=900.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything `foibot run` needs; build it with `load_settings`."""
 
@@ -101,6 +121,10 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
     limits: Limits = Limits()
+    retention: RetentionSettings = RetentionSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    #: the classification rules; empty = the rules/ shipped with foibot (a copy lets you try changes)
+    rules_dir: str = ""
     #: path of the SQLite state; empty = DATA_DIR/state.sqlite3
     state_path: str = ""
     #: tries before a message that keeps failing goes to quarantine
