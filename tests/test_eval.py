@@ -17,7 +17,7 @@ from bot.errors import UserError
 from tests.conftest import CORPUS, LETTERS
 
 TUNE = [LETTERS / "uk_tune.jsonl", LETTERS / "intl_tune.jsonl"]
-FLOORS = {"macro_f1": 0.80, "exemption_f1": 0.80}
+FLOORS = {"macro_f1": 0.88, "exemption_f1": 0.90}
 
 
 def run_eval(*paths) -> dict:
@@ -45,8 +45,8 @@ def test_shared_corpus_of_real_replies():
     if not CORPUS.is_file():
         pytest.skip(f"the shared corpus is not here ({CORPUS}): ../shared is absent")
     report = run_eval(CORPUS)
-    assert report["macro_f1"] >= 0.70
-    assert report["exemption_f1"] >= 0.75
+    assert report["macro_f1"] >= 0.85
+    assert report["exemption_f1"] >= 0.88
 
 
 def rec(outcome, exemptions=(), rid="r"):
