@@ -74,6 +74,33 @@ def filter_policy(settings: Settings) -> FilterPolicy:
     )
 
 
+def compose_reply_summary(settings: Settings, triager: TriagerLike, parsed: ParsedMessage, triage: Triage, decision: Decision):
+    """The summary email for one reply, threaded under the message we received.
+
+    A function rather than only a Worker method so `foibot reprocess --resend` composes
+    exactly what the worker would.
+    """
+    outer = parsed.outer_headers
+    received_id = message_id_of(outer.get("message-id", "")) or parsed.message_id
+    references = tuple(outer.get("references", "").split()) + (
+        outer.get("x-foibot-original-message-id", ""),  # the authority's reply, when forwarded
+        parsed.message_id,
+    )
+    return compose_summary(
+        outcome=str(triage.outcome),
+        outcome_label=triager.outcome_words(triage),
+        original_subject=triage.subject or parsed.subject,
+        text=triager.render_text(triage),
+        html=triager.render_html(triage),
+        from_address=settings.smtp.from_address,
+        from_name=settings.smtp.from_name,
+        recipient=decision.recipient,
+        recipient_name=decision.recipient_name,
+        in_reply_to=received_id,
+        references=references,
+    )
+
+
 class Worker:
     """One mailbox, one state database, one transport, one Triager."""
 
@@ -229,25 +256,7 @@ class Worker:
 
     def compose(self, parsed: ParsedMessage, triage: Triage, decision: Decision):
         """The summary email for this reply (threaded under the message we received)."""
-        outer = parsed.outer_headers
-        received_id = message_id_of(outer.get("message-id", "")) or parsed.message_id
-        references = tuple(outer.get("references", "").split()) + (
-            outer.get("x-foibot-original-message-id", ""),  # the authority's reply, when forwarded
-            parsed.message_id,
-        )
-        return compose_summary(
-            outcome=str(triage.outcome),
-            outcome_label=self.triager.outcome_words(triage),
-            original_subject=triage.subject or parsed.subject,
-            text=self.triager.render_text(triage),
-            html=self.triager.render_html(triage),
-            from_address=self.settings.smtp.from_address,
-            from_name=self.settings.smtp.from_name,
-            recipient=decision.recipient,
-            recipient_name=decision.recipient_name,
-            in_reply_to=received_id,
-            references=references,
-        )
+        return compose_reply_summary(self.settings, self.triager, parsed, triage, decision)
 
     # ------------------------------------------------------------ sending
 
