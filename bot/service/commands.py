@@ -21,7 +21,29 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 
 
 def configure_logging(level: str = "info") -> None:
-    """JSON lines on stderr, one event per line (journald and `docker logs` friendly)."""
+    """JSON lines on stderr, one event per line (journald and `docker logs` friendly).
+
+    Libraries' stdlib logging (mail-parser, imapclient...) goes through the same JSON
+    renderer, at warning level and above unless `log_level = "debug"`, so stderr stays
+    one JSON object per line.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(ensure_ascii=False),
+            ],
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if level == "debug" else max(LEVELS[level], logging.WARNING))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
