@@ -14,6 +14,7 @@ citations are exemptions of which law). This module holds only the mechanism:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -310,8 +311,30 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     else:
         rivals = [v for o, v in strength.items() if o != outcome and o not in labels and o not in related]
         margin = strength[outcome] - max(rivals, default=0.0) - (0.5 if strength[outcome] < strong else 0.0)
-        confidence = round(min(0.99, 1.0 / (1.0 + pow(2.718281828, -1.2 * margin))), 3)
+        confidence = min(0.99, 1.0 / (1.0 + math.exp(-1.2 * margin)))
+        confidence *= _hard_pair_doubt(outcome, signals, withheld, thresholds)
+        confidence = round(confidence, 3)
     return outcome, list(dict.fromkeys(labels)), confidence
+
+
+def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: float, thresholds: dict[str, float]) -> float:
+    """How much the evidence for the nearest confusable class should lower confidence (1 = none).
+
+    The hard pairs (refused/partial/full, not held/partial, a decision/a delay) are where the
+    classifier is most often wrong; the stronger the evidence for the other side, the more doubt.
+    """
+    strong = thresholds["strong"]
+    released, partial = signals["full"].score, signals["partial"].score
+    not_held, delay = signals["not_held"].score, signals["delay"].score
+    if outcome == Outcome.REFUSED:
+        return math.exp(-0.45 * released) * (0.7 if delay >= strong else 1.0)
+    if outcome == Outcome.PARTIAL_DISCLOSURE:
+        return 1.0 if partial >= strong else 0.7
+    if outcome == Outcome.FULL_DISCLOSURE:
+        return math.exp(-0.35 * (withheld + not_held + partial))
+    if outcome == Outcome.NOT_HELD:
+        return math.exp(-0.35 * (released + withheld))
+    return 1.0
 
 
 def _pending_wins(signals: dict[str, Signal], decision: float, thresholds: dict[str, float]) -> bool:
