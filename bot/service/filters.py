@@ -115,7 +115,9 @@ def is_bounce(headers: dict[str, str], policy: FilterPolicy | None = None) -> st
 
 def is_auto_reply(headers: dict[str, str], policy: FilterPolicy | None = None) -> str:
     auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    if auto_submitted and not auto_submitted.startswith("no"):
+    # "auto-forwarded" (used by some forwarding rules) carries a person's mail on, it does not
+    # answer anything: a requester's auto-forward rule is a normal way to use the bot
+    if auto_submitted and not auto_submitted.startswith(("no", "auto-forwarded")):
         return "auto-submitted"
     if headers.get("precedence", "").strip().lower() in PRECEDENCE_AUTOMATED:
         return "precedence bulk/list/junk"

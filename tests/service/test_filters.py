@@ -147,3 +147,12 @@ def test_inbox_mode_allowlist_limits_senders_but_answers_only_the_owner():
     assert allowed.answer and allowed.recipient == "me@home.example"
     other = decide(parsed(fixture("reply_full_disclosure.eml")), policy)  # from @harwick-water.example
     assert not other.answer and other.reason == "sender not on the allowlist"
+
+
+def test_auto_forwarded_mail_is_a_persons_forward_and_redirects_map_to_the_requester():
+    raw = forward(authority_reply(), extra_headers={"Auto-Submitted": "auto-forwarded"})
+    assert decide(parsed(raw), FORWARD_POLICY).answer
+    # a redirect keeps the authority as sender; the requester's address maps to themselves
+    redirected = fixture("reply_not_held.eml").replace(b"MIME-Version", b"X-Forwarded-To: foibot@bot.example\nMIME-Version")
+    policy = FORWARD_POLICY.model_copy(update={"requester_map": {"aisha.bello@mail.example": "aisha.bello@mail.example"}})
+    assert decide(parsed(redirected), policy).recipient == "aisha.bello@mail.example"
