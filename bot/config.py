@@ -86,6 +86,33 @@ class DigestSettings(Section):
     timezone: str = "Europe/London"
 
 
+class ServiceLimits(Limits):
+    """`[limits]`: the pipeline's limits (`bot.model.Limits`) plus the ones only the worker enforces."""
+
+    #: a PDF with more pages than this is refused (quarantined); below it, the first max_pdf_pages are read
+    max_pdf_document_pages: int = 2000
+    #: wall-clock seconds one message's parse + triage may take (a watchdog kills it); 0 = no watchdog
+    message_seconds: float = 60.0
+    #: memory one message's analysis may add on top of the loaded model, in MB; 0 = no ceiling
+    message_memory_mb: int = 1024
+
+
+class AuthenticitySettings(Section):
+    """`[authenticity]`: how forward mode checks that the forwarder is who From says (see authenticity.py)."""
+
+    mode: Literal["off", "authres", "dkim"] = "off"
+    #: authserv-id(s) of OUR receiving server, as it writes them in Authentication-Results
+    trusted_authserv_id: list[str] = Field(default_factory=list)
+    #: which aligned passes count in authres mode
+    accept: list[Literal["dmarc", "dkim", "spf"]] = Field(default_factory=lambda: ["dmarc", "dkim", "spf"])
+    dkim_min_key_bits: int = Field(default=1024, ge=512)
+
+    @field_validator("trusted_authserv_id", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class RetentionSettings(Section):
     """How long letters are kept; 0 keeps them for ever. Cases, outcomes and deadlines always stay."""
 
@@ -120,7 +147,8 @@ class Settings(BaseSettings):
     send: SendSettings = SendSettings()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
-    limits: Limits = Limits()
+    limits: ServiceLimits = ServiceLimits()
+    authenticity: AuthenticitySettings = AuthenticitySettings()
     retention: RetentionSettings = RetentionSettings()
     observability: ObservabilitySettings = ObservabilitySettings()
     #: the classification rules; empty = the rules/ shipped with foibot (a copy lets you try changes)
@@ -131,6 +159,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     #: summaries per recipient per hour; more wait in the outbox
     hourly_send_limit: int = Field(default=30, ge=1)
+    #: summaries to all recipients together per hour (a spam-relay brake); more wait in the outbox
+    global_hourly_send_limit: int = Field(default=300, ge=1)
     #: seconds between mailbox checks when there is no push (no IDLE, no inotify)
     poll_interval: float = Field(default=60.0, gt=0)
     #: first wait before re-trying a failed send; doubles per attempt up to an hour
@@ -227,6 +257,8 @@ def check_settings(settings: Settings) -> None:
         _check_tls("smtp", settings.smtp.host, settings.smtp.tls)
     if settings.mode == "inbox" and not settings.owner:
         raise UserError("mode = 'inbox' needs `owner` (the address that receives the summaries)")
+    if settings.authenticity.mode == "authres" and not settings.authenticity.trusted_authserv_id:
+        raise UserError("authenticity.mode = 'authres' needs trusted_authserv_id (your receiving server's name)")
 
 
 def _check_tls(section: str, host: str, tls: str) -> None:

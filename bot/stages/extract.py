@@ -271,6 +271,10 @@ def read_pdf(data: bytes, filename: str, limits: Limits) -> Piece:
     warning = ""
     try:
         pages = len(document)
+        # a service-level hard limit (bot.config.ServiceLimits): thousands of pages is an attack, not a letter
+        hard_limit = getattr(limits, "max_pdf_document_pages", 0)
+        if hard_limit and pages > hard_limit:
+            raise LimitExceeded(f"{label} has {pages} pages, over the limit of {hard_limit}")
         readable = min(pages, limits.max_pdf_pages)
         if pages > readable:
             warning = f"{label} has {pages} pages; only the first {readable} were read."
@@ -285,6 +289,8 @@ def read_pdf(data: bytes, filename: str, limits: Limits) -> Piece:
                     textpage.close()
             finally:
                 page.close()
+    except LimitExceeded:
+        raise
     except Exception:
         return Piece("", TextSource(kind="pdf", name=filename, note="damaged PDF"),
                      warning=f"{label} could not be read as a PDF.")  # fmt: skip
