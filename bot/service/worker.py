@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import threading
+import time
 from typing import Any, Protocol
 
 import structlog
@@ -29,6 +30,8 @@ from bot.errors import UnreadableInput
 from bot.model import LimitExceeded, ParsedMessage, Triage
 from bot.service.filters import Decision, FilterPolicy, decide
 from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
+from bot.service.maintenance import WorkerLock, apply_retention
+from bot.service.observability import Observer
 from bot.service.sender import SendError, Transport, compose_summary, message_id_of, summary_message_id_suffix
 from bot.service.state import TERMINAL_STATUSES, State, address_hash, utcnow
 
@@ -114,6 +117,7 @@ class Worker:
         parse_message,
         *,
         stop_event: threading.Event | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -124,6 +128,8 @@ class Worker:
         self.policy = filter_policy(settings)
         self.stop_event = stop_event or threading.Event()
         self.fault = os.environ.get(FAULT_ENV, "")
+        #: metrics, /healthz and systemd notifications (bot/service/observability.py)
+        self.observer = observer or Observer.from_settings(settings)
 
     # ------------------------------------------------------------ the loop
 
@@ -133,9 +139,15 @@ class Worker:
         if self.policy.mode == "forward" and not (self.policy.allow or self.policy.allow_everyone or self.policy.requester_map):
             log.warning("worker.allowlist_empty", hint="forward mode answers nobody until `allow` lists users")
         code = 0
+        lock = WorkerLock(self.state.path)
+        if not lock.acquire():
+            log.warning("worker.lock_held", hint="another foibot worker uses this state database")
+        obs = self.settings.observability
+        self.observer.start(obs.host, obs.port)
         try:
             while not self.stop_event.is_set():
                 self.cycle()
+                self.after_pass()
                 if once:
                     break
                 self.mailbox.wait(self._wait_seconds(), self.stop_event)
@@ -144,7 +156,9 @@ class Worker:
                 log.error("worker.mailbox_unavailable", error=str(exc))
                 code = 1
         finally:
+            self.observer.stop()
             self.mailbox.close()
+            lock.release()
         log.info("worker.stopped", **self.state.counts())
         return code
 
@@ -166,6 +180,13 @@ class Worker:
                 taken += 1
         return taken
 
+    def after_pass(self) -> None:
+        """Housekeeping between passes: the daily retention purge, metrics, health snapshot."""
+        retention = self.settings.retention
+        apply_retention(self.state, retention.raw_days, retention.text_days)
+        self.observer.imap_connects(getattr(self.mailbox, "connects", 0))
+        self.observer.pass_done(self.state.counts())
+
     def _wait_seconds(self) -> float:
         wait = self.settings.poll_interval
         due = self.state.next_outbox_time()
@@ -185,9 +206,11 @@ class Worker:
         bound = log.bind(msg=message_ref(key))
         if new:
             bound.info("message.recorded", bytes=len(incoming.raw), oversized=incoming.oversized)
+            self.observer.message_seen()
             self._fault_point("after_record")
             if incoming.oversized:
                 bound.warning("message.quarantined", reason="over max_message_bytes")
+                self.observer.message_quarantined("oversized")
             else:
                 self.process(key)
             self.flush_outbox()
@@ -214,6 +237,7 @@ class Worker:
         if row is None or row.status != "seen":
             return
         bound = log.bind(msg=message_ref(key))
+        started = time.monotonic()
         try:
             if len(row.raw) > self.settings.limits.max_message_bytes:
                 raise LimitExceeded("max_message_bytes")
@@ -224,6 +248,7 @@ class Worker:
                 sender = parsed.forwarded_by_address or parsed.from_address
                 bound.info("message.skipped", reason=decision.reason, sender=address_hash(sender) if sender else "")
                 bound.debug("message.skipped_detail", sender_address=sender)
+                self.observer.message_skipped()
                 return
             triage = self.triager.triage_message(parsed)
             summary = self.compose(parsed, triage, decision)
@@ -243,15 +268,20 @@ class Worker:
                 to=address_hash(decision.recipient),
                 queued=queued,
             )
+            self.observer.message_triaged(str(triage.outcome), time.monotonic() - started)
             self._fault_point("after_enqueue")
         except (LimitExceeded, UnreadableInput) as exc:
             reason = f"{'over a limit' if isinstance(exc, LimitExceeded) else 'unreadable'}: {exc}"
             self.state.quarantine(key, reason[:300], error=exc.__class__.__name__)
             bound.warning("message.quarantined", reason=exc.__class__.__name__)
+            self.observer.message_quarantined("limit" if isinstance(exc, LimitExceeded) else "unreadable")
         except Exception as exc:  # noqa: BLE001 - one bad message must not stop the worker
             error = f"{exc.__class__.__name__}: {exc}"[:500]
             status = self.state.record_failure(key, error, self.settings.max_attempts)
             bound.warning("message.failed", error=exc.__class__.__name__, status=status)
+            self.observer.message_failed()
+            if status == "quarantined":
+                self.observer.message_quarantined("failed")
             bound.debug("message.failed_detail", error=error, exc_info=True)
 
     def compose(self, parsed: ParsedMessage, triage: Triage, decision: Decision):
@@ -273,6 +303,7 @@ class Worker:
             try:
                 self.transport.send(row.rfc822, self.settings.smtp.from_address, row.recipient, row.summary_id)
             except SendError as exc:
+                self.observer.send_failed(exc.permanent)
                 if exc.permanent:
                     self.state.mark_failed(row.id, str(exc))
                     bound.error("send.failed_permanently", error=str(exc))
@@ -283,6 +314,7 @@ class Worker:
                 break  # the transport is down: the other summaries wait too
             self._fault_point("after_send")
             self.state.mark_sent(row.id)
+            self.observer.summary_sent()
             bound.info("send.sent")
 
     # ------------------------------------------------------------ test hook
