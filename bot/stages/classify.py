@@ -28,6 +28,7 @@ SENTENCE_END_RE = re.compile(
     r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])"
     r"|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)"
     r"|\n(?=\s*(?:(?:Q|Question\s*)\d+\s*[-–:.)]?|(?:A|Answer|Response)\s*\d*\s*[-–:.)])\s)"
+    r"|\n(?=[^\n]*\|)"  # table rows
 )
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
@@ -258,7 +259,9 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
             outcome = Outcome.NOT_HELD
         else:
             outcome = Outcome.REFUSED
-        if s("delay") >= strong and _pending_wins(signals, decision, thresholds) and not refusal_ground:
+        if s("delay") >= strong and not refusal_ground and (
+            s("undecided") >= strong or _pending_wins(signals, decision, thresholds)
+        ):
             outcome = Outcome.DELAY
     elif not_held >= t and not_held >= pending:
         outcome = Outcome.PARTIAL_DISCLOSURE if released >= strong else Outcome.NOT_HELD
