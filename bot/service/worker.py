@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import threading
+from dataclasses import dataclass
 import time
 from typing import Any, Protocol
 
@@ -28,6 +30,8 @@ import structlog
 from bot.config import Settings
 from bot.errors import UnreadableInput
 from bot.model import LimitExceeded, ParsedMessage, Triage
+from bot.service import guard
+from bot.service.authenticity import check_sender
 from bot.service.filters import Decision, FilterPolicy, decide
 from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
 from bot.service.maintenance import WorkerLock, apply_retention
@@ -40,6 +44,10 @@ from bot.service.state import TERMINAL_STATUSES, State, address_hash, utcnow
 FAULT_ENV = "FOIBOT_FAULT_INJECT"
 FAULT_POINTS = ("after_record", "after_enqueue", "after_send")
 MAX_SEND_BACKOFF = dt.timedelta(hours=1)
+#: failures of the machine, not of a message: the state database locked or the disk full.
+#: They never count against a message; the worker logs them, waits and tries the pass again.
+INFRA_ERRORS = (sqlite3.OperationalError, OSError)
+MAX_INFRA_BACKOFF = 60.0
 
 log = structlog.get_logger("foibot.worker")
 
@@ -118,6 +126,7 @@ class Worker:
         *,
         stop_event: threading.Event | None = None,
         observer: Observer | None = None,
+        dnsfunc=None,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -130,6 +139,10 @@ class Worker:
         self.fault = os.environ.get(FAULT_ENV, "")
         #: metrics, /healthz and systemd notifications (bot/service/observability.py)
         self.observer = observer or Observer.from_settings(settings)
+        #: DKIM key lookups (tests hand in a function that returns the record; None = real DNS)
+        self.dnsfunc = dnsfunc
+        self._warmed = False
+        self._infra_backoff = 0.0
 
     # ------------------------------------------------------------ the loop
 
@@ -144,10 +157,20 @@ class Worker:
             log.warning("worker.lock_held", hint="another foibot worker uses this state database")
         obs = self.settings.observability
         self.observer.start(obs.host, obs.port)
+        if self.policy.mode == "forward" and self.settings.authenticity.mode == "off" and self.settings.mailbox.kind == "imap":
+            log.warning("worker.authenticity_off", hint="a forged From of an allowed user is answered: set [authenticity] mode")
         try:
             while not self.stop_event.is_set():
-                self.cycle()
-                self.after_pass()
+                try:
+                    self.cycle()
+                    self.after_pass()
+                except INFRA_ERRORS as exc:
+                    self._infra_trouble(exc)
+                    if once:
+                        code = 1
+                        break
+                    continue
+                self._infra_backoff = 0.0
                 if once:
                     break
                 self.mailbox.wait(self._wait_seconds(), self.stop_event)
@@ -241,8 +264,8 @@ class Worker:
         try:
             if len(row.raw) > self.settings.limits.max_message_bytes:
                 raise LimitExceeded("max_message_bytes")
-            parsed = self.parse_message(row.raw, self.settings.limits)
-            decision = decide(parsed, self.policy)
+            analysis = self.analyse(row.raw)
+            parsed, decision = analysis.parsed, analysis.decision
             if not decision.answer:
                 self.state.mark_skipped(key, decision.reason)
                 sender = parsed.forwarded_by_address or parsed.from_address
@@ -250,7 +273,12 @@ class Worker:
                 bound.debug("message.skipped_detail", sender_address=sender)
                 self.observer.message_skipped()
                 return
-            triage = self.triager.triage_message(parsed)
+            if analysis.unauthenticated:
+                self.state.quarantine(key, f"sender not authenticated: {analysis.unauthenticated}"[:300], error="Unauthenticated")
+                bound.warning("message.quarantined", reason="unauthenticated sender")
+                self.observer.message_quarantined("unauthenticated")
+                return
+            triage = analysis.triage
             summary = self.compose(parsed, triage, decision)
             queued = self.state.enqueue_summary(
                 key,
@@ -270,6 +298,8 @@ class Worker:
             )
             self.observer.message_triaged(str(triage.outcome), time.monotonic() - started)
             self._fault_point("after_enqueue")
+        except INFRA_ERRORS:
+            raise  # the machine's fault, not the message's: run() backs off and the pass is retried
         except (LimitExceeded, UnreadableInput) as exc:
             reason = f"{'over a limit' if isinstance(exc, LimitExceeded) else 'unreadable'}: {exc}"
             self.state.quarantine(key, reason[:300], error=exc.__class__.__name__)
@@ -294,6 +324,12 @@ class Worker:
         """Send every due summary; on a transient failure keep it queued with a growing delay."""
         for row in self.state.due_outbox():
             bound = log.bind(msg=message_ref(row.message_key), to=address_hash(row.recipient))
+            sent_by_all, oldest_of_all = self._sent_to_everyone_in_last_hour()
+            if sent_by_all >= self.settings.global_hourly_send_limit:
+                later = (oldest_of_all or utcnow()) + dt.timedelta(hours=1)
+                self.state.defer(row.id, later, error="global hourly send limit reached", count_attempt=False)
+                bound.warning("send.global_rate_limited", until=later.isoformat(timespec="seconds"))
+                continue
             sent, oldest = self.state.sent_in_last_hour(row.recipient)
             if sent >= self.settings.hourly_send_limit:
                 later = (oldest or utcnow()) + dt.timedelta(hours=1)
@@ -323,3 +359,105 @@ class Worker:
         if self.fault == point:
             log.warning("worker.fault_injected", point=point)
             os.kill(os.getpid(), signal.SIGKILL)
+
+    # ------------------------------------------------------------ robustness (issue #7)
+
+    def analyse(self, raw: bytes) -> Analysis:
+        """parse -> filter -> authenticity -> triage, in a watched child process (see guard.py).
+
+        Everything that reads the untrusted bytes runs here, under the per-message time
+        budget and memory ceiling of `[limits]`; the parent only records what comes back.
+        """
+        limits = self.settings.limits
+        if limits.message_seconds > 0 and not self._warmed:
+            self._warm_up()
+        return guard.run_guarded(
+            lambda: self._analyse_inline(raw), seconds=limits.message_seconds, memory_mb=limits.message_memory_mb
+        )
+
+    def _analyse_inline(self, raw: bytes) -> Analysis:
+        parsed = self.parse_message(raw, self.settings.limits)
+        decision = decide(parsed, self.policy)
+        if not decision.answer:
+            return Analysis(slim(parsed), decision)
+        auth = self.settings.authenticity
+        if auth.mode != "off" and self.policy.mode == "forward" and _answers_the_sender(parsed, decision):
+            verdict = check_sender(
+                raw,
+                auth.mode,
+                trusted_authserv_ids=auth.trusted_authserv_id,
+                accept=auth.accept,
+                dnsfunc=self.dnsfunc,
+                dkim_min_key_bits=auth.dkim_min_key_bits,
+            )
+            if not verdict.authentic:
+                return Analysis(slim(parsed), decision, unauthenticated=verdict.reason)
+        return Analysis(slim(parsed), decision, triage=self.triager.triage_message(parsed))
+
+    def _warm_up(self) -> None:
+        """Load the rules and the spaCy model in this process once, so every forked child starts warm."""
+        from bot.model import ParsedMessage as Warm
+
+        try:
+            self.triager.triage_message(Warm(body_text="Dear requester, we acknowledge your request. Yours, FOI Team"))
+        except Exception as exc:  # noqa: BLE001 - a broken model shows up per message, with its reason
+            log.warning("worker.warm_up_failed", error=exc.__class__.__name__)
+        self._warmed = True
+
+    def _sent_to_everyone_in_last_hour(self) -> tuple[int, dt.datetime | None]:
+        """Summaries sent to anyone in the past hour (the global brake), from the send log."""
+        from bot.service.state import stamp, unstamp
+
+        since = stamp(utcnow() - dt.timedelta(hours=1))
+        count, oldest = self.state.db.execute(
+            "SELECT COUNT(*), MIN(sent_at) FROM send_log WHERE sent_at > ?", (since,)
+        ).fetchone()
+        return count, (unstamp(oldest) if oldest else None)
+
+    def _infra_trouble(self, exc: BaseException) -> None:
+        """Say clearly what failed (database locked, disk full...), then wait before the next pass."""
+        self._infra_backoff = min(max(self._infra_backoff * 2, 1.0), MAX_INFRA_BACKOFF)
+        log.error(
+            "worker.infrastructure_error",
+            error=exc.__class__.__name__,
+            detail=describe_infra_error(exc),
+            retry_in=self._infra_backoff,
+        )
+        self.stop_event.wait(self._infra_backoff)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the guarded child hands back: enough to skip, quarantine, or enqueue a summary."""
+
+    parsed: ParsedMessage
+    decision: Decision
+    triage: Triage | None = None
+    unauthenticated: str = ""  # why the sender's From could not be trusted
+
+
+def slim(parsed: ParsedMessage) -> ParsedMessage:
+    """The parsed message without attachment bytes: the parent composes the summary from headers only."""
+    if not parsed.attachments:
+        return parsed
+    return parsed.model_copy(update={"attachments": tuple(a.model_copy(update={"data": b""}) for a in parsed.attachments)})
+
+
+def _answers_the_sender(parsed: ParsedMessage, decision: Decision) -> bool:
+    """True when the summary goes to the address in the outer From: that From must be authentic."""
+    from email.utils import parseaddr
+
+    outer_from = parseaddr(parsed.outer_headers.get("from", ""))[1].strip().lower()
+    return bool(outer_from) and decision.recipient.strip().lower() == outer_from
+
+
+def describe_infra_error(exc: BaseException) -> str:
+    """A one-line reason an operator can act on, without paths or personal data."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "the state database is locked by another process"
+    if "disk is full" in text or "no space" in text or getattr(exc, "errno", None) == 28:
+        return "the disk is full: free space; the worker resumes by itself"
+    if getattr(exc, "errno", None) == 13 or "readonly" in text or "read-only" in text:
+        return "no permission to write (read-only file system or database?)"
+    return (getattr(exc, "strerror", None) or str(exc))[:200]
