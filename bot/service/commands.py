@@ -101,27 +101,20 @@ def build_worker(settings: Settings, stop_event: threading.Event, *, once: bool 
     )
 
 
-def hold_run_lock(settings: Settings):
+def refuse_second_worker(settings: Settings) -> None:
     """One worker per state database: a second `foibot run` (say, cron's `--once` while the
-    service runs) could send a queued summary twice over SMTP. Returns the open lock file;
-    the lock lasts as long as the process keeps it open."""
-    import fcntl
+    service runs) could send a queued summary twice over SMTP. The lock itself is taken by
+    `Worker.run` (`maintenance.WorkerLock`, `<state>.lock`); here we refuse early, clearly."""
+    from bot.service.maintenance import worker_running
 
-    ensure_writable_dir(settings.state_file.parent, "state directory")
-    path = settings.state_file.with_name(settings.state_file.name + ".lock")
-    handle = open(path, "a+")  # noqa: SIM115 - held for the life of the process
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise UserError(f"another `foibot run` is already using {settings.state_file}") from None
-    return handle
+    if settings.state_file.exists() and worker_running(settings.state_file):
+        raise UserError(f"another `foibot run` is already using {settings.state_file}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level)
-    lock = hold_run_lock(settings)  # noqa: F841 - kept open until the process exits
+    refuse_second_worker(settings)
     stop_event = threading.Event()
     install_signal_handlers(stop_event)
     once = bool(getattr(args, "once", False))

@@ -186,17 +186,20 @@ def test_sigterm_mid_message_finishes_that_message_then_exits_0(tmp_path, spawn)
 
 
 def test_a_second_worker_on_the_same_state_is_refused(tmp_path, spawn):
-    from bot.service.commands import hold_run_lock
+    from bot.service.maintenance import WorkerLock
 
     settings = load_settings(None, str(tmp_path / "d"))
-    lock = hold_run_lock(settings)  # as if a worker were running
+    settings.state_file.parent.mkdir(parents=True)
+    State(settings.state_file).close()
+    lock = WorkerLock(settings.state_file)  # as if a worker were running
+    assert lock.acquire()
     try:
         process = spawn("run", "--once", "--data-dir", str(tmp_path / "d"))
         _, err = process.communicate(timeout=60)
         assert process.returncode == 2
         assert "another `foibot run` is already using" in err.decode()
     finally:
-        lock.close()
+        lock.release()
 
 
 def test_crash_after_smtp_accepted_resends_the_identical_message(tmp_path, smtp_sink, triager, spawn):
