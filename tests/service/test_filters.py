@@ -121,7 +121,7 @@ def test_a_forwarded_summary_of_ours_is_not_summarised_again():
         policy=SMTP,
     )
     decision = decide(parsed(forward(ours)), FORWARD_POLICY)
-    assert not decision.answer and decision.reason == "forward of our own summary"
+    assert not decision.answer and "summary" in decision.reason
 
 
 def test_a_reply_to_one_of_our_summaries_is_not_summarised():
