@@ -53,7 +53,13 @@ def _add_cases(sub: argparse._SubParsersAction) -> None:
     add_cases(sub)
 
 
-REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service, _add_cases]
+def _add_ops(sub: argparse._SubParsersAction) -> None:
+    from bot.commands.ops import add_ops
+
+    add_ops(sub)
+
+
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service, _add_cases, _add_ops]
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
