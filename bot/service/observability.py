@@ -151,10 +151,10 @@ class Observer:
             self.server.start()
         sd_notify("READY=1\nSTATUS=started", self.environ)
 
-    def pass_done(self, counts: dict[str, int]) -> None:
-        """The loop came round: refresh the health snapshot and systemd's status line."""
+    def pass_done(self, counts: dict[str, int], at: float | None = None) -> None:
+        """The loop came round (at `at`, default now): refresh the health snapshot and systemd's status line."""
         with self._lock:
-            self._last_pass = time.time()
+            self._last_pass = time.time() if at is None else at
             self._snapshot = dict(counts)
         sd_notify(
             f"STATUS=seen {counts.get('seen', 0)}, sent {counts.get('sent', 0)}, queued {counts.get('queued', 0)},"
@@ -168,9 +168,9 @@ class Observer:
             self.server.stop()
             self.server = None
 
-    def health(self) -> tuple[bool, dict[str, Any]]:
+    def health(self, now: float | None = None) -> tuple[bool, dict[str, Any]]:
         """(healthy?, the JSON body of /healthz)."""
-        now = time.time()
+        now = time.time() if now is None else now
         with self._lock:
             last, snapshot = self._last_pass, dict(self._snapshot)
         age = None if last is None else round(now - last, 1)
