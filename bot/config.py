@@ -84,6 +84,8 @@ class SmtpSettings(Section):
 class DigestSettings(Section):
     time: str = "07:30"
     timezone: str = "Europe/London"
+    #: send a digest even on a day with nothing to say
+    send_when_empty: bool = False
 
 
 class ServiceLimits(Limits):

@@ -563,6 +563,10 @@ class CaseStore:
 
     # ------------------------------------------------------------ digests
 
+    def first_case_at(self, requester: str) -> dt.datetime | None:
+        row = self.db.execute("SELECT MIN(created_at) FROM cases WHERE requester = ?", (requester,)).fetchone()
+        return unstamp(row[0]) if row and row[0] else None
+
     def last_digest(self, requester: str) -> tuple[str, dt.datetime] | None:
         """(local day, covered_until) of the latest digest decision for this requester."""
         row = self.db.execute(
@@ -648,7 +652,14 @@ class DigestScheduler:
         local = now.astimezone(self.zone)
         if local.time() < self.at:
             return []
-        return [r for r in self.store.requesters() if not self.store.digest_done(r, local.date())]
+        today_at = dt.datetime.combine(local.date(), self.at, tzinfo=self.zone).astimezone(dt.UTC)
+        # a requester whose first case came after today's digest time had the summary just now:
+        # their first digest is tomorrow's, not a second email within the minute
+        return [
+            r
+            for r in self.store.requesters()
+            if not self.store.digest_done(r, local.date()) and (self.store.first_case_at(r) or now) < today_at
+        ]
 
     def next_run(self, now: dt.datetime | None = None) -> dt.datetime:
         """When the next digest falls due (for the worker's wait)."""

@@ -1,5 +1,4 @@
-"""`foibot cases`, `foibot digest` and `foibot corrections export` through the real command line
-(`bot.cli.main`, with `add_cases` registered as the owner will register it)."""
+"""`foibot cases`, `foibot digest` and `foibot corrections export` through the real command line (`bot.cli.main`)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import pytest
 import time_machine
 
 from bot import cli
-from bot.commands.cases import add_cases
 from bot.service.casestore import CaseStore
 from bot.service.state import State
 
@@ -18,7 +16,6 @@ from .conftest import DANA, Feeder, at
 
 @pytest.fixture
 def foibot(monkeypatch):
-    monkeypatch.setattr(cli, "REGISTRARS", [*cli.REGISTRARS, add_cases])
     for name in ("FOIBOT_DATA_DIR", "FOIBOT_STATE_PATH", "FOIBOT_SEND__PATH"):
         monkeypatch.delenv(name, raising=False)
     return cli.main
