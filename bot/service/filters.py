@@ -27,6 +27,8 @@ AUTO_SUBJECT = re.compile(
 #: WhatDoTheyKnow / Alaveteli incoming address: request-<id>-<hash>@domain
 REQUEST_ADDRESS = re.compile(r"^(request-\d+)-[0-9a-f]{6,}$", re.IGNORECASE)
 PRECEDENCE_AUTOMATED = frozenset({"bulk", "list", "junk", "auto_reply"})
+#: how our summaries' subjects start (sender.summary_subject), behind any Fwd:/Re: a client adds
+SUMMARY_SUBJECT = re.compile(r"^\s*(?:(?:fwd?|fw|tr|wg|re|aw|sv)\s*:\s*)*FOI reply summary:", re.IGNORECASE)
 
 
 class FilterPolicy(BaseModel):
@@ -53,6 +55,8 @@ class Decision(BaseModel):
     reason: str
     recipient: str = ""
     recipient_name: str = ""
+    #: the recipient is the message's own sender (From): only an authentic From may be answered
+    answers_sender: bool = False
 
     @property
     def answer(self) -> bool:
@@ -70,6 +74,9 @@ def decide(message: ParsedMessage, policy: FilterPolicy) -> Decision:
         reason = check(headers, policy)
         if reason:
             return skip(reason)
+    reason = is_forwarded_summary(message, policy)
+    if reason:
+        return skip(reason)
     if message.is_forward:
         return _forwarded(message, policy)
     return _direct(message, policy)
@@ -97,6 +104,24 @@ def is_reply_to_a_summary(headers: dict[str, str], policy: FilterPolicy) -> str:
     threading = (headers.get("in-reply-to", "") + " " + headers.get("references", "")).lower()
     if any(suffix in threading for suffix in policy.own_message_id_suffixes):
         return "reply to a foibot summary"
+    return ""
+
+
+def is_forwarded_summary(message: ParsedMessage, policy: FilterPolicy) -> str:
+    """One of our summaries coming back, however it was forwarded: never summarise a summary.
+
+    An attached or inline forward keeps the summary's From (caught in `_forwarded`), but a
+    client may drop the quoted header block; the subject and the original's Message-ID still
+    give it away.
+    """
+    for subject in (message.outer_headers.get("subject", ""), message.subject):
+        if SUMMARY_SUBJECT.match(subject or ""):
+            return "a foibot summary forwarded back"
+    original_ids = (message.outer_headers.get("x-foibot-original-message-id", ""), message.message_id)
+    if policy.own_message_id_suffixes and any(
+        mid.strip().lower().endswith(suffix) for mid in original_ids for suffix in policy.own_message_id_suffixes
+    ):
+        return "a foibot summary forwarded back"
     return ""
 
 
@@ -181,7 +206,11 @@ def _forwarded(message: ParsedMessage, policy: FilterPolicy) -> Decision:
     if not is_allowed(forwarder, policy):
         return skip("forwarder not on the allowlist")
     return Decision(
-        action="answer", reason="forward from an allowed user", recipient=forwarder, recipient_name=message.forwarded_by_name
+        action="answer",
+        reason="forward from an allowed user",
+        recipient=forwarder,
+        recipient_name=message.forwarded_by_name,
+        answers_sender=True,
     )
 
 
@@ -203,7 +232,8 @@ def _direct(message: ParsedMessage, policy: FilterPolicy) -> Decision:
         return skip("no requester address")
     if is_allowed(sender, policy):
         return Decision(
-            action="answer", reason="sent by an allowed user", recipient=sender, recipient_name=message.from_name
+            action="answer", reason="sent by an allowed user", recipient=sender, recipient_name=message.from_name,
+            answers_sender=True,
         )
     return skip("sender not on the allowlist")
 

@@ -550,9 +550,31 @@ def split_address(value: str) -> tuple[str, str]:
     return name, address.lower() if address.isascii() else address
 
 
+ANGLE_ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>")
+
+
+def written_addresses(value) -> list[tuple[str, str]]:
+    """(decoded name, address) pairs read from the header *as written*.
+
+    Addresses are split out before encoded words are decoded: an encoded word is only ever
+    a display name, so `=?utf-8?q?=0D=0ABcc=3A_x=40evil.example?= <a@b>` is a@b with an odd
+    name, never x@evil.example (decoding first would let the name smuggle in an address).
+    """
+    if isinstance(value, email.header.Header):
+        return email.utils.getaddresses([header_text(value)])
+    written = " ".join(str(value).split())
+    pairs = email.utils.getaddresses([written])
+    angle = ANGLE_ADDRESS.findall(written)
+    before = written[: written.find("<")] if angle else ""
+    if len(angle) == 1 and "," not in before and [a.lower() for _, a in pairs if a] != [angle[0].lower()]:
+        # `alice@allowed.example <mallory@evil.example>`: the display-name spoof; the address is the <...>
+        return [(header_text(before.strip(' "')), angle[0])]
+    return [(header_text(name), address) for name, address in pairs]
+
+
 def first_address(values: list, mp_values) -> tuple[str, str]:
     for value in values:
-        for name, address in email.utils.getaddresses([header_text(value)]):
+        for name, address in written_addresses(value):
             if address and "@" in address:
                 return " ".join(name.split()), address.strip().lower()
         name, address = split_address(header_text(value))
@@ -567,9 +589,8 @@ def first_address(values: list, mp_values) -> tuple[str, str]:
 def all_addresses(values: list, mp_values) -> tuple[str, ...]:
     found: list[str] = []
     for value in values:
-        text = header_text(value)
-        parsed = [a for _, a in email.utils.getaddresses([text]) if a and "@" in a]
-        found.extend(parsed or EMAIL_ADDRESS.findall(text))
+        parsed = [a for _, a in written_addresses(value) if a and "@" in a]
+        found.extend(parsed or EMAIL_ADDRESS.findall(header_text(value)))
     if not found:
         found = [a for _, a in (mp_values or []) if a]
     return tuple(dict.fromkeys(a.strip().strip("<>").lower() for a in found if "@" in a))
