@@ -32,6 +32,7 @@ from bot.errors import UnreadableInput
 from bot.model import LimitExceeded, ParsedMessage, Triage
 from bot.service import guard
 from bot.service.authenticity import check_sender
+from bot.service.casestore import CaseStore, DigestScheduler, MailIdentity, send_due_digests
 from bot.service.filters import Decision, FilterPolicy, decide
 from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
 from bot.service.maintenance import WorkerLock, apply_retention
@@ -143,6 +144,10 @@ class Worker:
         self.dnsfunc = dnsfunc
         self._warmed = False
         self._infra_backoff = 0.0
+        #: cases, reply commands and the daily digest (bot/service/casestore.py)
+        self.cases = CaseStore(state)
+        self.digests = DigestScheduler.from_settings(self.cases, settings)
+        self.identity = MailIdentity.from_settings(settings)
 
     # ------------------------------------------------------------ the loop
 
@@ -204,7 +209,12 @@ class Worker:
         return taken
 
     def after_pass(self) -> None:
-        """Housekeeping between passes: the daily retention purge, metrics, health snapshot."""
+        """Housekeeping between passes: digests due, case mail, the daily retention purge, metrics, health."""
+        send_due_digests(self.cases, self.digests, self.identity, None, send_when_empty=self.settings.digest.send_when_empty)
+        try:
+            self.cases.flush_mail(self.transport, self.settings.smtp.from_address)
+        except SendError as exc:
+            log.warning("case_mail.deferred", error=str(exc))
         retention = self.settings.retention
         apply_retention(self.state, retention.raw_days, retention.text_days)
         self.observer.imap_connects(getattr(self.mailbox, "connects", 0))
@@ -212,6 +222,7 @@ class Worker:
 
     def _wait_seconds(self) -> float:
         wait = self.settings.poll_interval
+        wait = min(wait, max((self.digests.next_run() - utcnow()).total_seconds(), 0.05))
         due = self.state.next_outbox_time()
         if due is not None:
             wait = min(wait, max((due - utcnow()).total_seconds(), 0.05))
@@ -266,6 +277,12 @@ class Worker:
                 raise LimitExceeded("max_message_bytes")
             analysis = self.analyse(row.raw)
             parsed, decision = analysis.parsed, analysis.decision
+            if self._is_reply_command(parsed):
+                sender = parsed.from_address.strip().lower()
+                result = self.cases.apply_command(key, parsed, sender, self.identity)
+                self.state.mark_skipped(key, "reply command")
+                bound.info("message.command", applied=len(result.applied), problems=len(result.problems))
+                return
             if not decision.answer:
                 self.state.mark_skipped(key, decision.reason)
                 sender = parsed.forwarded_by_address or parsed.from_address
@@ -279,6 +296,9 @@ class Worker:
                 self.observer.message_quarantined("unauthenticated")
                 return
             triage = analysis.triage
+            # file the reply in its case first: record_reply is idempotent, so a crash before the
+            # summary is queued files it once when the message is retried
+            self.cases.record_reply(key, parsed, triage, decision.recipient)
             summary = self.compose(parsed, triage, decision)
             queued = self.state.enqueue_summary(
                 key,
@@ -313,6 +333,13 @@ class Worker:
             if status == "quarantined":
                 self.observer.message_quarantined("failed")
             bound.debug("message.failed_detail", error=error, exc_info=True)
+
+    def _is_reply_command(self, parsed: ParsedMessage) -> bool:
+        """A requester answering foibot's mail with commands (`status: refused`, `closed`, `forget me`)."""
+        from bot.service.filters import is_allowed
+
+        sender = parsed.from_address.strip().lower()
+        return bool(sender) and is_allowed(sender, self.policy) and self.cases.is_command_email(parsed)
 
     def compose(self, parsed: ParsedMessage, triage: Triage, decision: Decision):
         """The summary email for this reply (threaded under the message we received)."""
