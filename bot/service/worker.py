@@ -35,7 +35,7 @@ from bot.service.authenticity import check_sender
 from bot.service.casestore import CaseStore, DigestScheduler, MailIdentity, send_due_digests
 from bot.service.filters import Decision, FilterPolicy, decide
 from bot.service.mailbox import Incoming, Mailbox, MailboxUnavailable
-from bot.service.maintenance import WorkerLock, apply_retention
+from bot.service.maintenance import WorkerLock, apply_retention, erase_requester
 from bot.service.observability import Observer
 from bot.service.sender import SendError, Transport, compose_summary, message_id_of, summary_message_id_suffix
 from bot.service.state import TERMINAL_STATUSES, State, address_hash, utcnow
@@ -280,7 +280,11 @@ class Worker:
             if self._is_reply_command(parsed):
                 sender = parsed.from_address.strip().lower()
                 result = self.cases.apply_command(key, parsed, sender, self.identity)
+                if result.forgotten:  # also on a retry (duplicate): erasing is idempotent
+                    erase_requester(self.state, sender)
                 self.state.mark_skipped(key, "reply command")
+                if result.forgotten:  # the command email itself, once it will not be retried
+                    erase_requester(self.state, sender, [key])
                 bound.info("message.command", applied=len(result.applied), problems=len(result.problems))
                 return
             if not decision.answer:

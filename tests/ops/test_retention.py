@@ -12,10 +12,9 @@ from email.message import EmailMessage
 
 from bot.cli import main
 from bot.config import load_settings
-from bot.service.casestore import CaseStore, MailIdentity
+from bot.service.casestore import CaseStore
 from bot.service.maintenance import RETENTION_META, erase_requester
 from bot.service.state import State, address_hash, stamp, utcnow
-from bot.triage import parse_message
 from tests.ops.conftest import OWNER, deliver, letter, run_once, write_config
 
 OLD_ID = "<hbc-5521@harbourfield.gov.example>"
@@ -128,30 +127,29 @@ def forget_me_email(summary_id: str) -> bytes:
     return bytes(message)
 
 
-def test_forget_me_erases_raw_mail_triage_and_summaries_but_remembers_the_ids(tmp_path, triager):
+def test_forget_me_through_the_worker_erases_raw_mail_triage_and_summaries_but_remembers_the_ids(tmp_path, triager):
     config, settings, state = two_answered_replies(tmp_path, triager)
     try:
-        store = CaseStore(state)
-        for key in (OLD_ID, NEW_ID):
-            parsed = parse_message(state.message(key).raw, settings.limits)
-            store.record_reply(key, parsed, triager.triage_message(parsed), OWNER)
+        assert CaseStore(state).requesters() == [OWNER]  # the worker filed both replies
         summary_id = state.db.execute("SELECT summary_id FROM outbox WHERE message_key = ?", (OLD_ID,)).fetchone()[0]
-        raw = forget_me_email(summary_id)
-        state.record("<forget-1@mail.example>", raw, message_id="<forget-1@mail.example>")
-        result = store.apply_command(
-            "<forget-1@mail.example>", parse_message(raw, settings.limits), OWNER, MailIdentity("foibot@bot.example")
-        )
-        assert result.forgotten
-        report = erase_requester(state, OWNER, ["<forget-1@mail.example>"])
-        assert (report.messages, report.summaries) == (3, 2)
+    finally:
+        state.close()
+    deliver(settings, "3.forget", forget_me_email(summary_id))
+    assert run_once(settings, triager) == 0
 
+    state = State(settings.state_file)
+    try:
         rows = state.db.execute("SELECT key, length(raw), triage_json, mailbox_id FROM messages ORDER BY key").fetchall()
-        assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        assert [tuple(r) for r in rows] == [
             ("<forget-1@mail.example>", 0, None, ""), (OLD_ID, 0, None, ""), (NEW_ID, 0, None, "")
         ]
-        assert state.db.execute("SELECT COUNT(*) FROM outbox WHERE recipient = ?", (OWNER,)).fetchone()[0] == 0
+        assert state.message("<forget-1@mail.example>").status == "skipped"
+        assert state.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
         assert state.db.execute("SELECT COUNT(*) FROM send_log WHERE recipient_hash = ?", (address_hash(OWNER),)).fetchone()[0] == 0
-        assert store.requesters() == []
+        assert CaseStore(state).requesters() == []
+        # the confirmation went out through the case mail queue
+        assert state.db.execute("SELECT status FROM case_mail WHERE kind = 'confirmation'").fetchone()[0] == "sent"
+        assert erase_requester(state, OWNER).messages == 0  # nothing left to erase
     finally:
         state.close()
     # delivered again after erasure: recognised by its Message-ID, not stored or answered again
