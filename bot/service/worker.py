@@ -277,7 +277,7 @@ class Worker:
                 raise LimitExceeded("max_message_bytes")
             analysis = self.analyse(row.raw)
             parsed, decision = analysis.parsed, analysis.decision
-            if self._is_reply_command(parsed):
+            if not analysis.unauthenticated and self._is_reply_command(parsed):  # a forged From commands nothing
                 sender = parsed.from_address.strip().lower()
                 result = self.cases.apply_command(key, parsed, sender, self.identity)
                 if result.forgotten:  # also on a retry (duplicate): erasing is idempotent
