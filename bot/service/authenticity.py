@@ -24,6 +24,7 @@ can supply the key record. Reasons are safe to log: they never name an address o
 from __future__ import annotations
 
 import email.parser
+import logging
 import email.policy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ SHARED_SUFFIXES = frozenset(
 )  # fmt: skip
 AUTHRES_METHODS = ("dmarc", "dkim", "spf")
 MAX_SIGNATURES = 5  # DKIM signatures tried per message: each may cost a DNS lookup
+#: dkimpy logs every failure with the signing domain at error level; our verdict says enough
+QUIET_DKIM_LOG = logging.getLogger("foibot.authenticity.dkimpy")
+QUIET_DKIM_LOG.disabled = True
 
 
 class AuthenticityUnavailable(Exception):
@@ -164,22 +168,29 @@ def _result_domain(result) -> str:  # noqa: ANN001 - authres result object
 def check_dkim(raw: bytes, from_dom: str, *, dnsfunc: DnsFunc | None = None, min_key_bits: int = 1024) -> Verdict:
     """Verify up to MAX_SIGNATURES DKIM signatures; the first valid, aligned one makes the message authentic."""
     import dkim
+    import dkim.dnsplug
 
     try:
-        checker = dkim.DKIM(raw, minkey=min_key_bits)
+        checker = dkim.DKIM(raw, minkey=min_key_bits, logger=QUIET_DKIM_LOG)
     except Exception:  # noqa: BLE001 - unparseable: not authentic
         return Verdict(False, "the message could not be read for DKIM")
     signatures = [name for name, _ in checker.headers if name.lower() == b"dkim-signature"]
     if not signatures:
         return Verdict(False, "not DKIM-signed")
-    options = {"dnsfunc": dnsfunc} if dnsfunc is not None else {}
-    timeouts = 0
+    lookup = dnsfunc or dkim.dnsplug.get_txt
+    timeouts: list[bytes] = []
+
+    def watched_lookup(name, timeout=5):  # noqa: ANN001 - dkimpy's dnsfunc signature
+        # dkimpy turns a DNS timeout into "invalid"; we need to tell "try later" from "forged"
+        try:
+            return lookup(name, timeout=timeout)
+        except dkim.DnsTimeoutError:
+            timeouts.append(name)
+            raise
+
     for index in range(min(len(signatures), MAX_SIGNATURES)):
         try:
-            valid = checker.verify(idx=index, **options)
-        except dkim.DnsTimeoutError:
-            timeouts += 1
-            continue
+            valid = checker.verify(idx=index, dnsfunc=watched_lookup)
         except Exception:  # noqa: BLE001 - a malformed signature is not a valid one
             continue
         signer = (checker.domain or b"").decode("ascii", "replace")
