@@ -114,7 +114,7 @@ def advise(
         return NextStep(
             action="complain_to_regulator",
             by=None,
-            why=f"If the {review} does not put it right" + (f", within {window} of its outcome." if window else "."),
+            why=f"Only if the {review} does not put it right" + (f"; within {window} of its outcome." if window else "."),
         )
 
     if outcome in DISPUTABLE or (late and outcome in {Outcome.FULL_DISCLOSURE}):

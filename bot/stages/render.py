@@ -14,8 +14,8 @@ from bot.stages.deadlines import fmt
 from bot.stages.templates import render_template
 
 ACTION_WORDS = {
-    "request_internal_review": "{Review}",
-    "complain_to_regulator": "Complaint to {regulator}",
+    "request_internal_review": "{review_step}",
+    "complain_to_regulator": "Complain to {regulator}",
     "clarify_request": "Reply to clarify your request",
     "narrow_request": "Narrow your request",
     "pay_fee": "Pay the fee",
@@ -29,7 +29,10 @@ def _context(triage: Triage, law: Law, rulebook: Rulebook) -> dict:
     steps = []
     for step in triage.next_steps:
         title = ACTION_WORDS.get(step.action, step.action.replace("_", " ").capitalize()).format(
-            Review=_capital(law.templates.get("review_request", law.internal_review.name)), regulator=regulator_name(law)
+            review_step=law.templates.get(
+                "review_step", "Ask for " + _a(law.templates.get("review_request", law.internal_review.name))
+            ),
+            regulator=regulator_name(law),
         )
         steps.append({"title": title, "by": fmt(step.by) if step.by else "", "why": step.why, "draft": step.draft})
     draft = next((s.draft for s in triage.next_steps if s.draft), None)
