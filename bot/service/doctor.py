@@ -380,16 +380,32 @@ def check_smtp(s) -> list[Check]:  # noqa: ANN001 - SmtpSettings
                     failed("SMTP login", f"{where} offers no login (AUTH)", "clear smtp.username if this server relays without a login, or use the submission port"),
                     not_checked("SMTP sender", "not logged in"),
                 ]
+            except (smtplib.SMTPException, OSError) as exc:
+                return checks + [
+                    failed("SMTP login", f"{where}: the login did not finish: {describe_smtp_error(exc)}", "check smtp.username and smtp.password, and the server's log"),
+                    not_checked("SMTP sender", "not logged in"),
+                ]
             checks.append(passed("SMTP login", f"logged in as {s.username!r}"))
         else:
             checks.append(passed("SMTP login", "none configured (the server must accept mail from this host)"))
-        checks.append(check_sender(client, s.from_address))
+        try:
+            checks.append(check_sender(client, s.from_address))
+        except (smtplib.SMTPException, OSError) as exc:
+            checks.append(failed("SMTP sender", f"{where}: {describe_smtp_error(exc)}", "check the server's log"))
     finally:
         try:
             client.quit()
         except (OSError, smtplib.SMTPException):
             client.close()
     return checks
+
+
+def describe_smtp_error(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"the server closed the connection ({exc})"
+    return describe_network_error(exc)
 
 
 def check_sender(client: smtplib.SMTP, address: str) -> Check:

@@ -392,7 +392,7 @@ class WorkerLock:
         self.path = Path(str(state_path) + ".lock")
         self._fd: int | None = None
 
-    def acquire(self) -> bool:
+    def acquire(self, *, note_pid: bool = True) -> bool:
         """True when this process now holds the lock; False when another process does."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -400,8 +400,9 @@ class WorkerLock:
         except BlockingIOError:
             os.close(fd)
             return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if note_pid:  # for people: which process is the worker
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
 
@@ -417,7 +418,7 @@ def worker_running(state_path: Path | str) -> bool:
     lock = WorkerLock(state_path)
     if not lock.path.exists():
         return False
-    if lock.acquire():
+    if lock.acquire(note_pid=False):
         lock.release()
         return False
     return True

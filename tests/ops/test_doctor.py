@@ -232,3 +232,39 @@ def test_an_expired_certificate_is_named_as_the_cause(tmp_path, capsys, tls_list
     assert tls.startswith(f"✗ IMAP TLS: 127.0.0.1:{port}: TLS certificate not valid: certificate has expired")
     assert "renew it" in tls
     assert line(lines, "IMAP login").startswith("·")
+
+
+@pytest.fixture
+def smtp_with_login():
+    """aiosmtpd that requires a login (user 'foibot', password 'right'), without TLS, on localhost."""
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.service.conftest import SmtpSink
+
+    def authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001 - aiosmtpd hook
+        ok = auth_data.login == b"foibot" and auth_data.password == b"right"
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+    sink = SmtpSink(authenticator=authenticate, auth_require_tls=False)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def test_smtp_login_checked_with_a_real_server(tmp_path, capsys, smtp_with_login):
+    def config(password: str) -> Path:
+        path = tmp_path / f"{password}.toml"
+        path.write_text(
+            f'data_dir = "{tmp_path}/d"\n[send]\nkind = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_with_login.port}\n'
+            f'tls = "none"\nusername = "foibot"\npassword = "{password}"\nfrom_address = "foibot@bot.example"\ntimeout = 5.0\n'
+        )
+        return path
+
+    code, lines = doctor(capsys, "--config", str(config("right")))
+    assert code == 0, lines
+    assert line(lines, "SMTP login") == "✓ SMTP login: logged in as 'foibot'"
+    assert line(lines, "SMTP sender").startswith("✓ SMTP sender: 'foibot@bot.example' accepted as sender")
+    code, lines = doctor(capsys, "--config", str(config("wrong")))
+    assert code == 1
+    assert line(lines, "SMTP login").startswith("✗ SMTP login: refused for 'foibot' (535): wrong username or password")
+    assert smtp_with_login.received() == []
