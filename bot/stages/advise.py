@@ -50,7 +50,7 @@ def review_points(verdict: Classification, deadlines: Deadlines, law: Law, ruleb
                     response_limit=law.response.duration.describe(),
                     response_due=fmt(deadlines.response_due) if deadlines.response_due else "the deadline",
                     letter_date=fmt(facts.dates["letter"]) if "letter" in facts.dates else "later",
-                    days_late=deadlines.days_late,
+                    days_late=plural(deadlines.days_late, "working day"),
                 )
             )
     return points
@@ -131,7 +131,7 @@ def advise(
             if outcome != Outcome.FULL_DISCLOSURE:
                 reasons.append("they withheld information" if outcome != Outcome.NOT_HELD else "they say they do not hold it")
             if late:
-                reasons.append(f"the reply was {deadlines.days_late} working days late")
+                reasons.append(f"the reply was {plural(deadlines.days_late, 'working day')} late")
             steps.append(
                 NextStep(
                     action="request_internal_review",
@@ -193,6 +193,10 @@ def advise(
         steps.append(NextStep(action="pay_fee", by=None, why="Pay the fee if the information is worth it to you; they need not answer until you do."))
         steps.append(NextStep(action="narrow_request", by=None, why="Or narrow the request so that no fee is due."))
     return steps
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _a(noun: str) -> str:
