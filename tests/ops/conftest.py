@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import dovecot, smtp_sink, tls_files, triager  # noqa: F401 - fixtures reused here
+from tests.service.conftest import dovecot, dovecot_tls, smtp_sink, tls_files, triager  # noqa: F401 - fixtures reused here
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]

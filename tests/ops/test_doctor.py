@@ -148,6 +148,24 @@ def test_missing_imap_folder_lists_the_ones_there_are(tmp_path, capsys, dovecot)
     assert "INBOX" in line(lines, "IMAP folder")
 
 
+@pytest.mark.dovecot
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+def test_imap_tls_verified_against_the_configured_ca_and_refused_without_it(tmp_path, capsys, dovecot_tls, tls_files, tls):
+    cert, _ = tls_files
+    port = dovecot_tls.tls_port if tls == "ssl" else dovecot_tls.port
+    config = imap_config(tmp_path / "c.toml", tmp_path / "d", port=port, tls=tls, ca_file=str(cert))
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 0, lines
+    assert line(lines, "IMAP TLS").startswith(f"✓ IMAP TLS: {tls}, certificate verified, certificate valid until ")
+    assert "days left: renew it" in line(lines, "IMAP TLS")  # the test certificate lives two days
+
+    config = imap_config(tmp_path / "c.toml", tmp_path / "d", port=port, tls=tls)
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1
+    assert "TLS certificate not valid: self-signed certificate" in line(lines, "IMAP TLS")
+    assert "set imap.ca_file to the CA" in line(lines, "IMAP TLS")
+
+
 def test_closed_imap_and_smtp_ports_say_connection_refused(tmp_path, capsys):
     closed = free_port()
     config = imap_config(tmp_path / "c.toml", tmp_path / "d", port=closed, smtp_port=free_port())
