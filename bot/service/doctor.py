@@ -226,6 +226,8 @@ def describe_network_error(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (nothing listens on that port)"
     if isinstance(exc, socket.gaierror):
+        if exc.errno == socket.EAI_AGAIN:
+            return "host name lookup failed (no DNS server answered)"
         return "host name not found"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "no answer (timed out: a firewall, or the wrong host)"

@@ -177,6 +177,15 @@ def test_closed_imap_and_smtp_ports_say_connection_refused(tmp_path, capsys):
     assert line(lines, "IMAP login").startswith("·") and line(lines, "SMTP sender").startswith("·")
 
 
+def test_an_unknown_imap_host_is_one_line(tmp_path, capsys):
+    config = imap_config(tmp_path / "c.toml", tmp_path / "d", port=993, tls="ssl")
+    config.write_text(config.read_text().replace('host = "127.0.0.1"', 'host = "imap.foibot-test.invalid"'))
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1
+    assert line(lines, "IMAP reachable").startswith("✗ IMAP reachable: imap.foibot-test.invalid:993: host name ")
+    assert "check imap.host and imap.port" in line(lines, "IMAP reachable")
+
+
 # ------------------------------------------------------------------ an expired certificate
 
 
