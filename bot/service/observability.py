@@ -145,11 +145,15 @@ class Observer:
     # ---------------------------------------------------------- lifecycle
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Serve /healthz and /metrics when a port is configured; tell systemd we are ready."""
+        """Serve /healthz and /metrics when a port is configured (/healthz says "starting" until the first pass)."""
         if port:
             self.server = HealthServer(self, host, port)
             self.server.start()
-        sd_notify("READY=1\nSTATUS=started", self.environ)
+        sd_notify("STATUS=starting: loading the rules and the language model", self.environ)
+
+    def ready(self) -> None:
+        """The worker can take mail: `systemctl start` returns now (Type=notify)."""
+        sd_notify("READY=1\nSTATUS=ready", self.environ)
 
     def pass_done(self, counts: dict[str, int], at: float | None = None) -> None:
         """The loop came round (at `at`, default now): refresh the health snapshot and systemd's status line."""

@@ -170,6 +170,10 @@ class Worker:
         self.observer.start(obs.host, obs.port)
         if self.policy.mode == "forward" and self.settings.authenticity.mode == "off" and self.settings.mailbox.kind == "imap":
             log.warning("worker.authenticity_off", hint="a forged From of an allowed user is answered: set [authenticity] mode")
+        if not self._warmed:
+            self._warm_up()  # the model is loaded before the first mail, not while someone waits for its summary
+        log.info("worker.ready")
+        self.observer.ready()
         try:
             while not self.stop_event.is_set():
                 try:
