@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.parser
+import functools
 import gc
 import email.policy
 import hashlib
@@ -77,6 +78,18 @@ def message_key(raw: bytes) -> tuple[str, str]:
 def message_ref(key: str) -> str:
     """The per-message id in the logs: short, stable, and not the Message-ID itself."""
     return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def with_message_context(method):
+    """Every log line written while one message is processed carries its `msg` id, also the
+    lines of the modules it calls (cases, digests), through structlog's context variables."""
+
+    @functools.wraps(method)
+    def wrapper(self, key: str, *args, **kwargs):
+        with structlog.contextvars.bound_contextvars(msg=message_ref(key)):
+            return method(self, key, *args, **kwargs)
+
+    return wrapper
 
 
 def filter_policy(settings: Settings) -> FilterPolicy:
@@ -387,6 +400,7 @@ class Worker:
             self._pool.close()
             self._pool = None
 
+    @with_message_context
     def process(self, key: str, analysed: Analysis | BaseException | None = None) -> None:
         """filter -> triage -> compose -> enqueue (one transaction), with per-message error handling.
 

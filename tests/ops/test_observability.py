@@ -102,9 +102,9 @@ def test_every_message_log_line_carries_the_per_message_id(tmp_path, triager):
     config = write_config(tmp_path / "foibot.toml", tmp_path / "data")
     settings = load_settings(str(config), None)
     deliver(settings, "1.reply", letter("harbourfield_declines.eml"))
-    with structlog.testing.capture_logs() as logs:
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         assert run_once(settings, triager) == 0
-    per_message = [entry for entry in logs if entry["event"].split(".")[0] in ("message", "send")]
-    assert {entry["event"] for entry in per_message} >= {"message.recorded", "message.triaged", "send.sent"}
+    per_message = [entry for entry in logs if entry["event"].split(".")[0] in ("message", "send", "case")]
+    assert {entry["event"] for entry in per_message} >= {"message.recorded", "message.triaged", "send.sent", "case.reply_recorded"}
     ids = {entry["msg"] for entry in per_message}
     assert len(ids) == 1 and len(ids.pop()) == 12
