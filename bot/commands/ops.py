@@ -19,6 +19,7 @@ import getpass
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -200,7 +201,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
         if args.vacuum and not args.dry_run:
-            state.db.execute("VACUUM")
+            try:
+                state.db.execute("VACUUM")
+            except sqlite3.OperationalError as exc:
+                raise UserError(f"purged, but VACUUM could not run ({exc}): try again with the worker stopped") from None
     finally:
         state.close()
     verb = "would delete" if args.dry_run else "deleted"

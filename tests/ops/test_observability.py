@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -108,3 +109,30 @@ def test_every_message_log_line_carries_the_per_message_id(tmp_path, triager):
     assert {entry["event"] for entry in per_message} >= {"message.recorded", "message.triaged", "send.sent", "case.reply_recorded"}
     ids = {entry["msg"] for entry in per_message}
     assert len(ids) == 1 and len(ids.pop()) == 12
+
+
+def test_send_failures_and_quarantines_are_counted(tmp_path, triager):
+    from bot.service.commands import build_worker
+
+    closed = free_port()
+    config = write_config(
+        tmp_path / "foibot.toml", tmp_path / "data",
+        f'[send]\nkind = "smtp"\n[limits]\nmax_message_bytes = 4000',
+    )
+    config.write_text(config.read_text().replace("[smtp]\n", f'[smtp]\nhost = "127.0.0.1"\nport = {closed}\ntls = "none"\ntimeout = 2.0\n'))
+    settings = load_settings(str(config), None)
+    deliver(settings, "1.reply", letter("harbourfield_declines.eml"))
+    huge = letter("harbourfield_declines.eml", **{"hbc-5521": "hbc-9999", "Yours sincerely": "x" * 5000})
+    deliver(settings, "2.huge", huge)
+    worker = build_worker(settings, threading.Event(), once=True, triager=triager)
+    worker.observer = Observer(metrics=True, environ={})
+    try:
+        assert worker.run(once=True) == 0
+    finally:
+        worker.state.close()
+    metrics = worker.observer.metrics.render().decode()
+    assert "foibot_messages_seen_total 2.0" in metrics
+    assert 'foibot_messages_triaged_total{outcome="other"} 1.0' in metrics
+    assert 'foibot_messages_quarantined_total{reason="oversized"} 1.0' in metrics
+    assert 'foibot_send_failures_total{kind="transient"} 1.0' in metrics
+    assert "foibot_summaries_sent_total 0.0" in metrics
