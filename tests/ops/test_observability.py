@@ -28,6 +28,12 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
+def prometheus():
+    """Metrics need the optional prometheus-client package (pyproject: to be added by the owner)."""
+    pytest.importorskip("prometheus_client", reason="prometheus-client is not installed: metrics are off")
+
+
+@pytest.fixture
 def notify_socket(tmp_path, monkeypatch):
     """A datagram socket standing in for systemd's NOTIFY_SOCKET; returns a reader of what arrived."""
     path = tmp_path / "notify.sock"
@@ -48,7 +54,7 @@ def notify_socket(tmp_path, monkeypatch):
     sock.close()
 
 
-def test_a_running_worker_serves_health_and_metrics_and_notifies_systemd(tmp_path, triager, notify_socket):
+def test_a_running_worker_serves_health_and_metrics_and_notifies_systemd(tmp_path, triager, notify_socket, prometheus):
     port = free_port()
     config = write_config(tmp_path / "foibot.toml", tmp_path / "data", f"[observability]\nport = {port}")
     settings = load_settings(str(config), None)
@@ -74,6 +80,17 @@ def test_a_running_worker_serves_health_and_metrics_and_notifies_systemd(tmp_pat
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+def test_healthz_without_metrics(tmp_path, triager, notify_socket):
+    port = free_port()
+    config = write_config(tmp_path / "foibot.toml", tmp_path / "data", f"[observability]\nport = {port}\nmetrics = false")
+    settings = load_settings(str(config), None)
+    with running_worker(settings, triager):
+        wait_until(lambda: any("READY=1" in m for m in notify_socket()), what="READY=1")
+        deliver(settings, "1.reply", letter("harbourfield_declines.eml"))
+        wait_until(lambda: json.loads(get(port, "/healthz")[1]).get("sent") == 1, timeout=30, what="the summary")
+        assert get(port, "/metrics")[0] == 404
+
+
 def test_healthz_is_503_when_the_loop_stops_coming_round():
     observer = Observer(metrics=False, stale_seconds=60, environ={})
     assert observer.health()[0] is True  # starting
@@ -85,7 +102,7 @@ def test_healthz_is_503_when_the_loop_stops_coming_round():
     assert not healthy and body["status"] == "stale"
 
 
-def test_imap_reconnects_count_every_connection_after_the_first():
+def test_imap_reconnects_count_every_connection_after_the_first(prometheus):
     observer = Observer(metrics=True, environ={})
     observer.imap_connects(1)
     observer.imap_connects(1)
@@ -111,7 +128,7 @@ def test_every_message_log_line_carries_the_per_message_id(tmp_path, triager):
     assert len(ids) == 1 and len(ids.pop()) == 12
 
 
-def test_send_failures_and_quarantines_are_counted(tmp_path, triager):
+def test_send_failures_and_quarantines_are_counted(tmp_path, triager, prometheus):
     from bot.service.commands import build_worker
 
     closed = free_port()
