@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.commands.bench import add_bench
 from bot.errors import UserError
 
 
@@ -59,7 +60,7 @@ def _add_ops(sub: argparse._SubParsersAction) -> None:
     add_ops(sub)
 
 
-REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service, _add_cases, _add_ops]
+REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [_add_triage, _add_eval, _add_service, _add_cases, _add_ops, add_bench]
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
