@@ -478,6 +478,8 @@ def backup_database(state_path: Path | str, target: Path | str) -> DatabaseInfo:
     state_path, target = Path(state_path), Path(target)
     if not state_path.is_file():
         raise UserError(f"no foibot state at {state_path}: check --data-dir or --config")
+    if _same_file(state_path, target):
+        raise UserError(f"{target} is the state database itself: back it up to another file")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -511,6 +513,8 @@ def restore_database(backup: Path | str, state_path: Path | str, *, force: bool 
     upgraded to the current schema at once.
     """
     backup, state_path = Path(backup), Path(state_path)
+    if _same_file(backup, state_path):
+        raise UserError(f"{backup} is the state database itself: name a backup file")
     info = inspect_database(backup)
     if info.schema_version > len(MIGRATIONS):
         raise UserError(
@@ -541,6 +545,10 @@ def restore_database(backup: Path | str, state_path: Path | str, *, force: bool 
     restored = inspect_database(state_path)
     log.info("maintenance.restored", messages=restored.messages, cases=restored.cases)
     return restored
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

@@ -128,3 +128,14 @@ def test_restore_checks_the_file_first_and_upgrades_an_old_backup(tmp_path, caps
     assert main(["restore", "--data-dir", str(data), str(old)]) == 0
     assert f"schema {len(MIGRATIONS)}/1" in capsys.readouterr().out
     assert consistent(data / "state.sqlite3") == 2
+
+
+def test_backup_and_restore_refuse_the_state_file_itself(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    State(data / "state.sqlite3").close()
+    assert main(["backup", "--data-dir", str(data), str(data / "state.sqlite3")]) == 2
+    assert "is the state database itself" in capsys.readouterr().err
+    assert main(["restore", "--data-dir", str(data), str(data / "." / "state.sqlite3")]) == 2
+    assert "is the state database itself" in capsys.readouterr().err
+    assert consistent(data / "state.sqlite3") == 0
