@@ -86,6 +86,7 @@ def build_worker(settings: Settings, stop_event: threading.Event, *, once: bool 
     from bot.service.mailbox import build_mailbox
     from bot.service.sender import build_transport
     from bot.service.worker import Worker
+    from bot.rulebook import load_rulebook
     from bot.triage import Triager, parse_message
 
     prepare_dirs(settings)
@@ -95,7 +96,7 @@ def build_worker(settings: Settings, stop_event: threading.Event, *, once: bool 
         state,
         build_mailbox(settings, state, stop_event, once=once),
         build_transport(settings),
-        triager or Triager(limits=settings.limits),
+        triager or Triager(rulebook=load_rulebook(settings.rules_dir or None), limits=settings.limits),
         parse_message,
         stop_event=stop_event,
     )

@@ -164,7 +164,7 @@ class Worker:
         self._pool: AnalysisPool | None = None
         self._infra_backoff = 0.0
         #: cases, reply commands and the daily digest (bot/service/casestore.py)
-        self.cases = CaseStore(state)
+        self.cases = CaseStore(state, rulebook=getattr(triager, 'rulebook', None))
         self.digests = DigestScheduler.from_settings(self.cases, settings)
         self.identity = MailIdentity.from_settings(settings)
 
