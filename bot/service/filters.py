@@ -165,10 +165,18 @@ def is_list_mail(headers: dict[str, str], policy: FilterPolicy | None = None) ->
 # ---------------------------------------------------------------- recipients
 
 
+USABLE_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+@[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+\.[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+$")
+
+
+def is_usable_address(address: str) -> bool:
+    """local@domain.tld with nothing a mail header could choke on: only such an address gets a summary."""
+    return bool(USABLE_ADDRESS.match(address.strip()))
+
+
 def is_allowed(address: str, policy: FilterPolicy) -> bool:
     """An address is allowed if listed exactly or its domain is listed as "@domain" (case-insensitive)."""
     address = address.strip().lower()
-    if not address or "@" not in address:
+    if not is_usable_address(address):
         return False
     if policy.allow_everyone:
         return True
@@ -227,7 +235,11 @@ def _direct(message: ParsedMessage, policy: FilterPolicy) -> Decision:
         # the embedded default: a reply dropped into the local inbox is summarised for the
         # person it was addressed to (the requester), into the local outbox
         for address in delivered_to(message):
-            if address not in policy.own_addresses and _localpart(address) not in AUTOMATED_LOCALPARTS:
+            if (
+                is_usable_address(address)
+                and address not in policy.own_addresses
+                and _localpart(address) not in AUTOMATED_LOCALPARTS
+            ):
                 return Decision(action="answer", reason="reply addressed to a requester", recipient=address)
         return skip("no requester address")
     if is_allowed(sender, policy):

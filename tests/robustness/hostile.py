@@ -143,6 +143,10 @@ def with_limits(triager, limits):
         if hasattr(triager, "real"):
             triager.real = with_limits(triager.real, limits)
         return triager
+    from bot.stages.entities import EntityTagger
+
     limited = Triager(rulebook=triager.rulebook, limits=limits)
-    limited.__dict__["tagger"] = triager.tagger  # functools.cached_property's slot: reuse the loaded model
+    tagger = EntityTagger(triager.rulebook, max_chars=limits.max_nlp_chars)
+    tagger.__dict__["nlp"] = triager.tagger.nlp  # functools.cached_property's slot: reuse the loaded model
+    limited.__dict__["tagger"] = tagger
     return limited
