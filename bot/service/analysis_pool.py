@@ -38,6 +38,11 @@ from bot.service.guard import ChildCrashed, OverBudget, _cap_memory, _die_with_p
 K = TypeVar("K")
 T = TypeVar("T")
 HEADER = struct.Struct("!Q")  # every frame on a pipe: its length, then a pickle
+#: messages a child holds at most: the one in hand and the next, waiting in the pipe
+PREFETCH = 2
+#: pipe capacity asked for (Linux F_SETPIPE_SZ; 1 MiB is the default ceiling for a user);
+#: a waiting message must fit in it, so that writing it never blocks the parent
+PIPE_BYTES = 1 << 20
 
 
 def usable_cores() -> int:
@@ -53,13 +58,19 @@ class _Child:
     pid: int
     to_child: int
     from_child: int
-    task: int | None = None  # index of the message in hand
-    deadline: float = 0.0
+    tasks: deque = field(default_factory=deque)  # indexes of the messages it holds; the first is in hand
+    queued_bytes: int = 0  # bytes of the tasks sent after the one in hand (still in the pipe)
+    deadline: float = 0.0  # for the message in hand
 
 
 @dataclass
 class AnalysisPool(Generic[T]):
-    """`processes` forked children that each run `job(payload)` for one payload at a time."""
+    """`processes` forked children that each run `job(payload)` for one payload at a time.
+
+    Each child holds its message in hand plus, when it is small enough to sit in the pipe,
+    the next one: the child starts on it as soon as it answers, while the parent is still
+    recording the answer (the parent's own work per message is mostly disk writes).
+    """
 
     job: Callable[[object], T]
     processes: int
@@ -76,34 +87,50 @@ class AnalysisPool(Generic[T]):
     def imap(self, items: Iterable[tuple[K, object]]) -> Iterator[tuple[K, T | BaseException]]:
         """(key, result or the exception the job raised) for each (key, payload), in input order.
 
-        `items` is read lazily, one item each time a child is free: the caller may do the
-        work that must come first (recording the message) in the iterator, and end it early
-        (a stop request); what is already in the children is still answered.
+        `items` is read lazily, as children have room: the caller may do the work that must
+        come first (recording the message) in the iterator, and end it early (a stop
+        request); what is already in the children is still answered.
         """
         source = iter(items)
         taken: list[tuple[K, object]] = []
+        frames: dict[int, bytes] = {}  # pickled payloads not yet answered (re-sent after a crash)
+        again: deque[int] = deque()  # sent to a child that died before reaching them
         done: dict[int, T | BaseException] = {}
         next_out = 0
         exhausted = False
         self.start()
         while True:
-            for child in self.children:
-                if child.task is None and not exhausted:
-                    item = next(source, None)
-                    if item is None:
-                        exhausted = True
-                        break
-                    taken.append(item)
-                    self._send(child, len(taken) - 1, taken)
+            for depth in (1, PREFETCH):
+                for child in self.children:
+                    if len(child.tasks) >= depth:
+                        continue
+                    if again:
+                        index = again[0]
+                    elif not exhausted:
+                        item = next(source, None)
+                        if item is None:
+                            exhausted = True
+                            continue
+                        taken.append(item)
+                        index = len(taken) - 1
+                        frames[index] = pickle.dumps(item[1], protocol=pickle.HIGHEST_PROTOCOL)
+                        again.append(index)
+                    else:
+                        continue
+                    if child.tasks and child.queued_bytes + len(frames[index]) + HEADER.size > self._prefetch_bytes:
+                        continue  # too big to wait in the pipe: it goes to a child with nothing in hand
+                    if self._send(child, index, frames[index]):
+                        again.popleft()
             while next_out in done:
                 yield taken[next_out][0], done.pop(next_out)
+                frames.pop(next_out, None)
                 taken[next_out] = (taken[next_out][0], None)  # let the payload go
                 next_out += 1
             if next_out >= len(taken):
                 if exhausted:
                     return
                 continue
-            self._collect(done)
+            self._collect(done, again)
 
     def close(self) -> None:
         """Stop every child now (they hold nothing that needs flushing)."""
@@ -117,56 +144,77 @@ class AnalysisPool(Generic[T]):
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _send(self, child: _Child, index: int, items: list) -> None:
-        data = pickle.dumps(items[index][1], protocol=pickle.HIGHEST_PROTOCOL)
-        for _ in range(2):
-            try:
-                _write_frame(child.to_child, data)
-                break
-            except OSError:  # the idle child died (e.g. killed from outside): replace it, try once more
-                self._replace(child)
-        child.task = index
-        child.deadline = time.monotonic() + self.seconds if self.seconds > 0 else float("inf")
+    @property
+    def _prefetch_bytes(self) -> int:
+        return PIPE_BYTES // 2
 
-    def _collect(self, done: dict) -> None:
+    def _send(self, child: _Child, index: int, frame: bytes) -> bool:
+        """Hand `frame` to the child; False if it died meanwhile (its crash is answered by `_collect`)."""
+        for attempt in range(2):
+            try:
+                _write_frame(child.to_child, frame)
+                break
+            except OSError:  # the child died (e.g. killed from outside)
+                if child.tasks:
+                    return False  # it still owes an answer: _collect sees the crash and re-queues
+                if attempt:
+                    raise
+                self._replace(child, None)  # an idle child: replace it and try once more
+        if child.tasks:
+            child.queued_bytes += len(frame) + HEADER.size
+        else:
+            child.deadline = self._deadline()
+        child.tasks.append(index)
+        return True
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.seconds if self.seconds > 0 else float("inf")
+
+    def _collect(self, done: dict, again: deque) -> None:
         """Wait for the first answer, crash or overrun among the busy children."""
-        busy = [child for child in self.children if child.task is not None]
+        busy = [child for child in self.children if child.tasks]
         timeout = max(min(child.deadline for child in busy) - time.monotonic(), 0.0)
         ready, _, _ = select.select([child.from_child for child in busy], [], [], None if timeout == float("inf") else timeout)
         for child in busy:
             if child.from_child in ready:
-                index = child.task
                 try:
                     frame = _read_frame(child.from_child)
                 except OSError:
                     frame = None
                 if frame is None:
-                    done[index] = self._crash_of(child)
+                    index = child.tasks.popleft()
+                    done[index] = self._crash_of(child, again)
                     continue
                 kind, value = pickle.loads(frame)
-                done[index] = value  # the result, or the exception the job raised
-                child.task = None
+                done[child.tasks.popleft()] = value  # the result, or the exception the job raised
                 if kind == "error" and isinstance(value, OverBudget):
-                    self._replace(child)  # after a MemoryError its heap is not to be trusted
+                    self._replace(child, again)  # after a MemoryError it has left
+                elif child.tasks:  # it has started on the next one
+                    child.deadline = self._deadline()
+                    child.queued_bytes = 0 if len(child.tasks) == 1 else child.queued_bytes
             elif time.monotonic() >= child.deadline:
-                done[child.task] = OverBudget(f"took longer than the time budget of {self.seconds:g} s")
-                self._replace(child)
+                done[child.tasks.popleft()] = OverBudget(f"took longer than the time budget of {self.seconds:g} s")
+                self._replace(child, again)
 
-    def _crash_of(self, child: _Child) -> ChildCrashed:
+    def _crash_of(self, child: _Child, again: deque) -> ChildCrashed:
         _close_quietly(child.to_child, child.from_child)
         _, status = os.waitpid(child.pid, 0)
-        self._respawn_into(child)
+        self._respawn_into(child, again)
         if os.WIFSIGNALED(status):
             return ChildCrashed(f"the analysis died with signal {signal.Signals(os.WTERMSIG(status)).name}")
         return ChildCrashed(f"the analysis exited with status {os.waitstatus_to_exitcode(status)} and no answer")
 
-    def _replace(self, child: _Child) -> None:
+    def _replace(self, child: _Child, again: deque | None) -> None:
         self._stop(child)
-        self._respawn_into(child)
+        self._respawn_into(child, again)
 
-    def _respawn_into(self, child: _Child) -> None:
+    def _respawn_into(self, child: _Child, again: deque | None) -> None:
+        """A fresh child in this slot; what the old one held but never reached goes back to the front of the line."""
+        if again is not None:
+            again.extendleft(reversed(child.tasks))
         fresh = self._spawn()
-        child.pid, child.to_child, child.from_child, child.task = fresh.pid, fresh.to_child, fresh.from_child, None
+        child.pid, child.to_child, child.from_child = fresh.pid, fresh.to_child, fresh.from_child
+        child.tasks, child.queued_bytes = deque(), 0
 
     @staticmethod
     def _stop(child: _Child) -> None:
@@ -183,6 +231,8 @@ class AnalysisPool(Generic[T]):
     def _spawn(self) -> _Child:
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
+        _widen(task_write)
+        _widen(result_write)
         pid = os.fork()
         if pid == 0:  # ---------------------------------------------------------- child
             os.close(task_write)
@@ -260,6 +310,17 @@ def _read_exact(fd: int, size: int) -> bytes | None:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+def _widen(fd: int) -> None:
+    """Ask for a PIPE_BYTES pipe; without it (not Linux, or a lower limit) assume the usual 64 KiB."""
+    global PIPE_BYTES
+    try:
+        import fcntl
+
+        PIPE_BYTES = min(PIPE_BYTES, fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES))
+    except (ImportError, AttributeError, OSError):
+        PIPE_BYTES = min(PIPE_BYTES, 1 << 16)
 
 
 def _close_quietly(*fds: int) -> None:

@@ -12,6 +12,7 @@ at info level they carry no bodies, subjects or addresses (addresses only as has
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.parser
 import functools
@@ -445,14 +446,21 @@ class Worker:
             # file the reply in its case first: record_reply is idempotent, so a crash before the
             # summary is queued files it once when the message is retried
             self.cases.record_reply(key, parsed, triage, decision.recipient)
-            summary = self.compose(parsed, triage, decision)
+            if not analysis.summary_rfc822:  # an Analysis made elsewhere, without its summary
+                summary = self.compose(parsed, triage, decision)
+                analysis = dataclasses.replace(
+                    analysis,
+                    summary_id=summary["Message-ID"],
+                    summary_rfc822=summary.as_bytes(),
+                    triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
+                )
             queued = self.state.enqueue_summary(
                 key,
-                triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
+                triage_json=analysis.triage_json,
                 outcome=str(triage.outcome),
                 recipient=decision.recipient,
-                summary_id=summary["Message-ID"],
-                rfc822=summary.as_bytes(),
+                summary_id=analysis.summary_id,
+                rfc822=analysis.summary_rfc822,
             )
             bound.info(
                 "message.triaged",
@@ -565,7 +573,16 @@ class Worker:
                 return Analysis(slim(parsed), decision, unauthenticated=verdict.reason)
         if not decision.answer:
             return Analysis(slim(parsed), decision)
-        return Analysis(slim(parsed), decision, triage=self.triager.triage_message(parsed))
+        triage = self.triager.triage_message(parsed)
+        summary = self.compose(parsed, triage, decision)
+        return Analysis(
+            slim(parsed),
+            decision,
+            triage=triage,
+            summary_id=summary["Message-ID"],
+            summary_rfc822=summary.as_bytes(),
+            triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
+        )
 
     def _may_act_for_sender(self, parsed: ParsedMessage, decision: Decision) -> bool:
         """True when the sender's From decides something: the summary goes to them, or an allowed
@@ -617,6 +634,11 @@ class Analysis:
     decision: Decision
     triage: Triage | None = None
     unauthenticated: str = ""  # why the sender's From could not be trusted
+    #: the summary email and the triage JSON, made in the child too: composing is CPU work
+    #: (the email package's header handling) that would otherwise queue up in the one parent
+    summary_id: str = ""
+    summary_rfc822: bytes = b""
+    triage_json: str = ""
 
 
 def slim(parsed: ParsedMessage) -> ParsedMessage:
