@@ -165,11 +165,11 @@ def is_list_mail(headers: dict[str, str], policy: FilterPolicy | None = None) ->
 # ---------------------------------------------------------------- recipients
 
 
-USABLE_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+@[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+\.[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+$")
+USABLE_ADDRESS = re.compile(r"^[^@\s\x00-\x1f\x7f<>()\[\],;:\"]+@[^@\s\x00-\x1f\x7f<>()\[\],;:\".][^@\s\x00-\x1f\x7f<>()\[\],;:\"]*$")
 
 
 def is_usable_address(address: str) -> bool:
-    """local@domain.tld with nothing a mail header could choke on: only such an address gets a summary."""
+    """local@domain with nothing a mail header could choke on: only such an address gets a summary."""
     return bool(USABLE_ADDRESS.match(address.strip()))
 
 
