@@ -35,7 +35,6 @@ KNOWN_WRONG = {
     "us-025-environmental-council-acknowledgement": "acknowledgement read as delay",
     "au-030-skills-authority-practical-refusal": "practical refusal read as partial",
     "au-032-health-products-extension-s15-6": "jurisdiction not detected",
-    "nz-041-transport-agency-acknowledgement": "acknowledgement read as delay",
     "ca-050-border-agency-ncnd-s10-2": "NCND read as partial",
     "eu-058-commission-sg-confirmatory-upheld": "confirmatory decision read as a refusal",
 }
