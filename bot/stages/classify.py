@@ -62,7 +62,7 @@ class Signal:
 @dataclass(frozen=True)
 class CompiledRules:
     contexts: dict[str, tuple[frozenset[str], tuple[re.Pattern, ...]]]
-    signals: dict[str, tuple[tuple[re.Pattern, float], ...]]
+    signals: dict[str, tuple[tuple[re.Pattern, float, int], ...]]
     review_results: dict[str, tuple[re.Pattern, ...]]
     exemption_context: tuple[re.Pattern, ...]
     thresholds: dict[str, float]
@@ -81,7 +81,7 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
         for name, spec in data["context"].items()
     }
     signals = {
-        name: tuple((_compile(p["re"]), float(p["w"])) for p in spec["patterns"])
+        name: tuple((_compile(p["re"]), float(p["w"]), int(p.get("n", 1))) for p in spec["patterns"])
         for name, spec in data["signals"].items()
     }
     review_results = {name: tuple(_compile(p) for p in pats) for name, pats in data["review_results"].items()}
@@ -143,7 +143,7 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
         for signal in applies:
             excluded_by.setdefault(signal, set()).add(name)
     def matches(signal: str, sentence: Sentence) -> bool:
-        return any(p.search(sentence.flat) for p, _ in rules.signals[signal])
+        return any(p.search(sentence.flat) for p, _, _ in rules.signals[signal])
 
     scores: dict[str, Signal] = {}
     for name, patterns in rules.signals.items():
@@ -151,14 +151,17 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
         blocked = excluded_by.get(name, set())
         rivals = rules.exclusive.get(name, ())
         eligible = [s for s in sentences if not (s.contexts & blocked) and not any(matches(r, s) for r in rivals)]
-        for pattern, weight in patterns:
+        for pattern, weight, times in patterns:
+            counted = 0
             for sentence in eligible:
                 if pattern.search(sentence.flat):
                     sig.score += weight
                     sig.hits.append(pattern.pattern)
                     if weight > sig.best:
                         sig.best, sig.evidence = weight, sentence.text
-                    break
+                    counted += 1
+                    if counted >= times:
+                        break
         scores[name] = sig
     return scores
 
