@@ -184,7 +184,14 @@ def run_campaign(
     data.mkdir(parents=True, exist_ok=True)
     replies = make_replies(messages, seed)
     expected = {message_id for message_id, _ in replies}
-    env = {**os.environ, "PYTHONPATH": str(REPO), "FOIBOT_LOG_LEVEL": "info"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "FOIBOT_LOG_LEVEL": "info",
+        # this run measures crash safety, not the send brakes: 300 summaries in minutes are expected
+        "FOIBOT_HOURLY_SEND_LIMIT": str(10 * messages),
+        "FOIBOT_GLOBAL_HOURLY_SEND_LIMIT": str(10 * messages),
+    }
     env.pop("FOIBOT_FAULT_INJECT", None)
     report = Report(mode="imap" if imap else "maildir", messages=messages)
     if imap is None:
