@@ -94,7 +94,6 @@ def test_html_from_the_reply_is_escaped_in_the_html_summary(tmp_path, triager):
     (summary,) = harness.summaries()
     html = summary.get_body(("html",)).get_content()
     assert "<script" not in html.lower()
-    assert "onerror=" not in html.replace("onerror=&#34;", "").replace("onerror=&quot;", "").lower() or "&lt;img" in html
     assert "<img" not in html.lower()
     text = summary.get_body(("plain",)).get_content()
     if "steal()" in text:  # the letter's words travel as text, so in HTML they must be escaped
