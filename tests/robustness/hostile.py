@@ -61,6 +61,23 @@ def self_referencing_pdf() -> bytes:
     return pdf_document(objects)
 
 
+def flate_bomb_pdf(megabytes: int) -> bytes:
+    """One page whose content stream inflates from ~3 KB per MB to `megabytes` MB (a decompression bomb)."""
+    import zlib
+
+    compressor = zlib.compressobj(9)
+    chunk = b"BT /F1 12 Tf 72 720 Td (x) Tj ET\n" * 32768  # ~1 MB of drawing commands
+    stream = b"".join(compressor.compress(chunk) for _ in range(megabytes)) + compressor.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return pdf_document(objects)
+
+
 # ---------------------------------------------------------------- emails
 
 

@@ -22,6 +22,7 @@ from bot.service import guard
 from tests.mailbuild import nested_multipart, zip_bomb_docx
 from tests.robustness.hostile import (
     Harness,
+    flate_bomb_pdf,
     forwarded,
     good_forward,
     many_pages_pdf,
@@ -96,6 +97,23 @@ def test_a_self_referencing_pdf_page_tree_is_read_as_damaged_not_followed_foreve
     assert "loop.pdf could not be read as a PDF." in triage["warnings"]
     (summary,) = harness.summaries()
     assert summary["In-Reply-To"] == "<pdf-loop@mail.example>"
+
+
+def test_a_pdf_decompression_bomb_costs_one_child_not_the_worker(tmp_path, triager):
+    """A 500 KB PDF whose page inflates to 200 MB: pdfium hits the child's memory ceiling and
+    aborts (C++ cannot raise MemoryError); the worker records the failed try and moves on."""
+    harness = Harness(tmp_path, triager, extra="max_attempts = 1\n[limits]\nmessage_seconds = 30.0\nmessage_memory_mb = 128\n")
+    reply = reply_with([("bomb.pdf", flate_bomb_pdf(200), "application/pdf")], message_id="<bomb.orig@x.example>")
+    harness.drop(forwarded(reply, "<pdf-bomb@mail.example>"))
+    harness.drop(good_forward(GOOD))
+
+    assert harness.run_once() == 0
+
+    rows = harness.rows()
+    bomb = rows["<pdf-bomb@mail.example>"]
+    assert bomb["status"] == "quarantined"
+    assert "ChildCrashed" in bomb["last_error"] or "MB of memory" in bomb["reason"], bomb
+    assert rows[GOOD]["status"] == "answered"
 
 
 def test_an_attachment_over_max_attachment_bytes_is_left_out_and_the_reply_still_answered(tmp_path, triager):
