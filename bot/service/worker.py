@@ -470,7 +470,9 @@ class Worker:
                 to=address_hash(decision.recipient),
                 queued=queued,
             )
-            self.observer.message_triaged(str(triage.outcome), time.monotonic() - started)
+            # from the pool, the analysis ran before `started`: its own time is added
+            spent = time.monotonic() - started + (analysis.seconds if analysed is not None else 0.0)
+            self.observer.message_triaged(str(triage.outcome), spent)
             self._fault_point("after_enqueue")
         except INFRA_ERRORS:
             raise  # the machine's fault, not the message's: run() backs off and the pass is retried
@@ -557,6 +559,7 @@ class Worker:
         )
 
     def _analyse_inline(self, raw: bytes) -> Analysis:
+        started = time.monotonic()
         parsed = self.parse_message(raw, self.settings.limits)
         decision = decide(parsed, self.policy)
         auth = self.settings.authenticity
@@ -582,6 +585,7 @@ class Worker:
             summary_id=summary["Message-ID"],
             summary_rfc822=summary.as_bytes(),
             triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
+            seconds=time.monotonic() - started,
         )
 
     def _may_act_for_sender(self, parsed: ParsedMessage, decision: Decision) -> bool:
@@ -639,6 +643,7 @@ class Analysis:
     summary_id: str = ""
     summary_rfc822: bytes = b""
     triage_json: str = ""
+    seconds: float = 0.0  # how long the analysis took in the child
 
 
 def slim(parsed: ParsedMessage) -> ParsedMessage:
