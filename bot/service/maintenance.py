@@ -394,15 +394,23 @@ class WorkerLock:
 
     def acquire(self, *, note_pid: bool = True) -> bool:
         """True when this process now holds the lock; False when another process does."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            # no room for the lock file (a full disk): run unlocked rather than not at all;
+            # the state database's own locking still keeps writes consistent
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return False
-        if note_pid:  # for people: which process is the worker
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+        if note_pid:  # for people: which process is the worker; optional (a full disk must not stop the worker)
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+            except OSError:
+                pass
         self._fd = fd
         return True
 

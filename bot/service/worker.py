@@ -179,7 +179,9 @@ class Worker:
         code = 0
         lock = WorkerLock(self.state.path)
         if not lock.acquire():
-            log.warning("worker.lock_held", hint="another foibot worker uses this state database")
+            # two workers on one database could send a queued summary twice over SMTP
+            log.error("worker.lock_held", hint="another foibot worker uses this state database")
+            return 1
         obs = self.settings.observability
         self.observer.start(obs.host, obs.port)
         if self.policy.mode == "forward" and self.settings.authenticity.mode == "off" and self.settings.mailbox.kind == "imap":
