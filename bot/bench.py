@@ -30,7 +30,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+
+from bot.devtools.dovecot import Dovecot, dovecot_binary
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -628,124 +629,6 @@ def measure_maildir_latency(messages: Sequence[bytes], workdir: Path) -> dict:
 
 # ====================================================================== IMAP IDLE (a throwaway Dovecot)
 
-DOVECOT_CONF = """\
-base_dir = {root}/run
-state_dir = {root}/state
-instance_name = foibot-bench-{port}
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-log_path = {root}/dovecot.log
-info_log_path = {root}/dovecot.log
-default_internal_user = {user}
-default_internal_group = {group}
-default_login_user = {login_user}
-mail_uid = {mail_user}
-mail_gid = {mail_group}
-first_valid_uid = {uid}
-first_valid_gid = {gid}
-mail_location = maildir:{root}/mail/%u
-namespace inbox {{
-  inbox = yes
-  separator = /
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = username_format=%u {root}/users
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
-IMAP_USER, IMAP_PASSWORD = "bench", "bench-only-password"
-
-
-def dovecot_binary() -> str | None:
-    return shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
-
-
-class Dovecot:
-    """A private Dovecot on a free local port, as the service tests run one (stopped by SIGKILL of its group)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        import grp
-        import pwd
-
-        binary = dovecot_binary()
-        if binary is None:
-            raise FileNotFoundError("dovecot is not installed (Debian package dovecot-imapd)")
-        if os.geteuid() == 0:
-            mail = pwd.getpwnam("mail")
-            ids = dict(user="dovecot", group="dovecot", login_user="dovenull", mail_user="mail", mail_group="mail",
-                       uid=mail.pw_uid, gid=mail.pw_gid)
-            owner = (mail.pw_uid, mail.pw_gid)
-        else:
-            user, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
-            ids = dict(user=user, group=group, login_user=user, mail_user=user, mail_group=group,
-                       uid=os.getuid(), gid=os.getgid())
-            owner = (os.getuid(), os.getgid())
-        for sub in ("run", "state", "mail"):
-            (self.root / sub).mkdir(exist_ok=True)
-        os.chown(self.root / "mail", *owner)
-        self.root.chmod(0o755)
-        users = self.root / "users"
-        users.write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}::::{self.root / 'mail' / IMAP_USER}::\n")
-        users.chmod(0o644)
-        conf = self.root / "dovecot.conf"
-        conf.write_text(DOVECOT_CONF.format(root=self.root, port=self.port, **ids))
-        self.process = subprocess.Popen([binary, "-F", "-c", str(conf)], start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited with {self.process.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                    if conn.recv(64).startswith(b"* OK"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("dovecot did not answer in 15 s")
-
-    def append(self, raw: bytes) -> None:
-        from imapclient import IMAPClient
-
-        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
-        try:
-            client.login(IMAP_USER, IMAP_PASSWORD)
-            client.append("INBOX", raw)
-        finally:
-            client.logout()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 def measure_imap_latency(messages: Sequence[bytes], workdir: Path) -> dict:
     """Watch mode on IMAP IDLE: APPEND one reply at a time to a local Dovecot and time its summary."""
     root = Path(tempfile.mkdtemp(prefix="foibot-bench-dovecot-"))
@@ -759,7 +642,7 @@ def measure_imap_latency(messages: Sequence[bytes], workdir: Path) -> dict:
         "poll_interval = 300.0",  # anything faster than this came through IDLE
         "[mailbox]", 'kind = "imap"',
         "[imap]", 'host = "127.0.0.1"', f"port = {server.port}", 'tls = "none"',
-        f'username = "{IMAP_USER}"', f'password = "{IMAP_PASSWORD}"', 'folder = "INBOX"',
+        f'username = "{server.user}"', f'password = "{server.password}"', 'folder = "INBOX"',
         "[smtp]", 'from_address = "foibot@bot.example"',
     ]) + "\n")
     worker = WorkerProcess(["run", "--config", str(config)], cwd=workdir)
@@ -767,7 +650,7 @@ def measure_imap_latency(messages: Sequence[bytes], workdir: Path) -> dict:
         ready = worker.wait_for(b'"worker.ready"', timeout=120)
         worker.wait_for(b'"imap.connected"', timeout=30)
         time.sleep(1.0)  # the first pass is over and IDLE has begun
-        result = _latencies(worker, data / "outbox", messages, lambda index, raw: server.append(raw))
+        result = _latencies(worker, data / "outbox", messages, lambda index, raw: server.append("INBOX", raw))
         result["startup_s"] = round(ready - worker.started, 2)
     finally:
         worker.stop()

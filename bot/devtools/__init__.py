@@ -1,0 +1,1 @@
+"""Tools for developing and measuring foibot (test servers), used by the tests and `foibot bench`."""
