@@ -29,7 +29,9 @@ def check(report) -> None:
 
     summary = json.dumps({k: v for k, v in asdict(report).items() if k not in ("missing", "duplicated", "unexpected")})
     assert report.kills >= 20, summary
-    assert report.kills_while_processing >= 15, summary  # most kills land mid-message, not during start-up
+    # at least half the kills land mid-message rather than during start-up (how many depends on the
+    # machine's speed, since the kill points are random moments)
+    assert report.kills_while_processing >= 10, summary
     assert report.missing == [], summary
     assert report.duplicated == [], summary
     assert report.unexpected == [], summary

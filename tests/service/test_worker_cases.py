@@ -61,8 +61,8 @@ def test_reply_is_filed_in_a_case_and_a_command_corrects_it(tmp_path, triager):
     # a confirmation, and no summary of the command email itself
     messages = outbox_messages(settings.outbox_path)
     assert len(messages) == 2
-    assert messages[1]["In-Reply-To"] == "<cmd-1@mail.example>"
-    assert messages[1]["X-Foibot-Outcome"] == "command"  # a confirmation, never answered as a reply
+    (confirmation,) = [m for m in messages if m["In-Reply-To"] == "<cmd-1@mail.example>"]
+    assert confirmation["X-Foibot-Outcome"] == "command"  # a confirmation, never answered as a reply
 
 
 def test_the_worker_sends_the_daily_digest_once(tmp_path, triager):
