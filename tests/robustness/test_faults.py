@@ -12,16 +12,13 @@ import errno
 import os
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
-from bot.service.commands import build_worker
 from tests.service.conftest import wait_until
-from tests.service.helpers import drop_into_maildir, outbox_messages, settings_for, write_config
+from tests.service.helpers import drop_into_maildir, outbox_messages, running_worker, settings_for, write_config
 from tests.service.mails import forwarded_refusal
 
 LOCKER = """
@@ -35,40 +32,13 @@ db.execute("ROLLBACK")
 """
 
 
-@contextmanager
-def worker_in_thread(settings, triager, *, busy_timeout_ms: int | None = None):
-    stop = threading.Event()
-    worker = build_worker(settings, stop, triager=triager)
-    if busy_timeout_ms is not None:
-        # the production wait is 30 s; the behaviour after the wait is what is tested here
-        worker.state.db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-    errors: list[BaseException] = []
-
-    def target():
-        try:
-            worker.run()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target, name="foibot-worker")
-    thread.start()
-    try:
-        yield worker
-    finally:
-        stop.set()
-        thread.join(timeout=60)
-        worker.state.close()
-    assert not thread.is_alive(), "the worker did not stop"
-    assert not errors, errors
-
-
 def infrastructure_errors(logs: list[dict]) -> list[dict]:
     return [entry for entry in logs if entry.get("event") == "worker.infrastructure_error"]
 
 
 def test_state_database_locked_by_another_process_then_released(tmp_path, triager):
     settings = settings_for(write_config(tmp_path / "c.toml", data_dir=tmp_path / "d"))
-    with capture_logs() as logs, worker_in_thread(settings, triager, busy_timeout_ms=200) as worker:
+    with capture_logs() as logs, running_worker(settings, triager, busy_timeout_ms=200, stop_seconds=60) as worker:
         wait_until(lambda: any(e.get("event") == "worker.started" for e in logs), what="the worker to start")
         locker = subprocess.Popen(
             [sys.executable, "-c", LOCKER, str(settings.state_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -125,7 +95,7 @@ def test_full_disk_is_reported_and_the_worker_resumes_when_space_returns(tmp_pat
     inbox = tmp_path / "inbox"  # the mail arrives on another disk; state and outbox are on the full one
     config = write_config(tmp_path / "c.toml", data_dir=small_disk / "data", extra=f'[mailbox]\npath = "{inbox}"\n')
     settings = settings_for(config)
-    with capture_logs() as logs, worker_in_thread(settings, triager) as worker:
+    with capture_logs() as logs, running_worker(settings, triager, stop_seconds=60) as worker:
         # one reply answered first: the worker is up and in its loop when the disk fills
         drop_into_maildir(inbox, "0.before", forwarded_refusal(message_id="<before-full@mail.example>"))
         wait_until(lambda: outbox_messages(settings.outbox_path), timeout=60, what="the first summary")

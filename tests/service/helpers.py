@@ -50,10 +50,15 @@ def settings_for(config: Path):
 
 
 @contextmanager
-def running_worker(settings, triager):
-    """The real worker loop in a thread (signals are the CLI's job); stopped and joined at exit."""
+def running_worker(settings, triager, *, busy_timeout_ms: int | None = None, stop_seconds: float = 30):
+    """The real worker loop in a thread (signals are the CLI's job); stopped and joined at exit.
+
+    `busy_timeout_ms` shortens SQLite's wait for a lock (production waits 30 s) for fault tests.
+    """
     stop = threading.Event()
     worker = build_worker(settings, stop, triager=triager)
+    if busy_timeout_ms is not None:
+        worker.state.db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
     errors: list[BaseException] = []
 
     def target():
@@ -68,7 +73,7 @@ def running_worker(settings, triager):
         yield worker
     finally:
         stop.set()
-        thread.join(timeout=30)
+        thread.join(timeout=stop_seconds)
         worker.state.close()
     assert not thread.is_alive(), "worker did not stop"
     assert not errors, errors
