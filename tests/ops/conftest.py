@@ -66,19 +66,3 @@ def rules_copy(tmp_path) -> Path:
     target = tmp_path / "rules"
     shutil.copytree(REPO / "rules", target)
     return target
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The ops commands point structlog and the root logger at the stderr of the moment
-    (pytest's capture, closed after the test): undo both after each test."""
-    import logging
-
-    import structlog
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
