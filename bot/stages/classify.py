@@ -22,6 +22,7 @@ from functools import lru_cache
 from bot.model import Classification, Exemption, Letter, Outcome
 from bot.rulebook import Law, Rulebook
 from bot.stages.citations import find_citations
+from bot.stages.prefilter import lowered, prefilter_for
 
 PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
 SENTENCE_END_RE = re.compile(
@@ -92,8 +93,7 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
 
 def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
     """Sentences with their spans; a paragraph that opens the complaints footer is footer throughout."""
-    sentences: list[Sentence] = []
-    footer_started = False
+    pieces: list[tuple[bool, int, str, str]] = []  # (first of its paragraph, start, text, flat)
     pos = 0
     for para_match in list(PARAGRAPH_RE.finditer(text)) + [None]:
         para_end = para_match.start() if para_match else len(text)
@@ -101,7 +101,6 @@ def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
         para_start = pos
         pos = para_match.end() if para_match else len(text)
         cursor = 0
-        para_footer = False
         first = True
         for end_match in list(SENTENCE_END_RE.finditer(paragraph)) + [None]:
             s_end = end_match.start() if end_match else len(paragraph)
@@ -110,18 +109,25 @@ def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
             cursor = end_match.end() if end_match else len(paragraph)
             if not raw.strip():
                 continue
-            flat = " ".join(raw.split())
-            contexts = {name for name, (_, pats) in rules.contexts.items() if any(p.search(flat) for p in pats)}
-            if first and "rights_footer" in contexts:
-                para_footer = True
-            if _is_rights_heading(flat):
-                footer_started = True
-            if para_footer or footer_started:
-                contexts.add("rights_footer")
-            first = False
             start = para_start + s_start + (len(raw) - len(raw.lstrip()))
-            text_ = raw.strip()
-            sentences.append(Sentence(start, start + len(text_), text_, flat, frozenset(contexts)))
+            pieces.append((first, start, raw.strip(), " ".join(raw.split())))
+            first = False
+
+    matcher = SentenceMatcher([flat for *_, flat in pieces])
+    in_context = {
+        name: set().union(*(matcher.hits(p) for p in patterns)) for name, (_, patterns) in rules.contexts.items()
+    }
+    sentences: list[Sentence] = []
+    footer_started = para_footer = False
+    for index, (first, start, text_, flat) in enumerate(pieces):
+        contexts = {name for name, hits in in_context.items() if index in hits}
+        if first:
+            para_footer = "rights_footer" in contexts
+        if _is_rights_heading(flat):
+            footer_started = True
+        if para_footer or footer_started:
+            contexts.add("rights_footer")
+        sentences.append(Sentence(start, start + len(text_), text_, flat, frozenset(contexts)))
     return sentences
 
 
@@ -137,24 +143,59 @@ def _is_rights_heading(flat: str) -> bool:
     return len(flat) < 90 and bool(RIGHTS_HEADING_RE.match(flat))
 
 
+class SentenceMatcher:
+    """Which sentences each pattern matches, each pattern computed at most once per letter.
+
+    A pattern is run on a sentence only if the words it requires (`prefilter.py`) are in the
+    sentence; a letter missing them is ruled out with one substring test per pattern.
+    """
+
+    def __init__(self, flats: list[str]) -> None:
+        self.flats = flats
+        self.lowered = [lowered(flat) for flat in flats]
+        self.whole = " ".join(self.lowered)
+        self._hits: dict[re.Pattern, frozenset[int]] = {}
+
+    def hits(self, pattern: re.Pattern) -> frozenset[int]:
+        found = self._hits.get(pattern)
+        if found is None:
+            prefilter = prefilter_for(pattern.pattern)
+            if not prefilter.may_match(self.whole):
+                found = frozenset()
+            else:
+                found = frozenset(
+                    i
+                    for i, (flat, low) in enumerate(zip(self.flats, self.lowered, strict=True))
+                    if prefilter.may_match(low) and pattern.search(flat)
+                )
+            self._hits[pattern] = found
+        return found
+
+
 def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, Signal]:
     excluded_by: dict[str, set[str]] = {}
     for name, (applies, _) in rules.contexts.items():
         for signal in applies:
             excluded_by.setdefault(signal, set()).add(name)
-    def matches(signal: str, sentence: Sentence) -> bool:
-        return any(p.search(sentence.flat) for p, _, _ in rules.signals[signal])
+    matcher = SentenceMatcher([s.flat for s in sentences])
+
+    def signal_hits(signal: str) -> set[int]:
+        return set().union(*(matcher.hits(p) for p, _, _ in rules.signals[signal]))
 
     scores: dict[str, Signal] = {}
     for name, patterns in rules.signals.items():
         sig = Signal()
         blocked = excluded_by.get(name, set())
-        rivals = rules.exclusive.get(name, ())
-        eligible = [s for s in sentences if not (s.contexts & blocked) and not any(matches(r, s) for r in rivals)]
+        taken_by_rivals = set().union(*(signal_hits(r) for r in rules.exclusive.get(name, ())))
+        eligible = [i for i, s in enumerate(sentences) if not (s.contexts & blocked) and i not in taken_by_rivals]
         for pattern, weight, times in patterns:
+            hits = matcher.hits(pattern)
+            if not hits:
+                continue
             counted = 0
-            for sentence in eligible:
-                if pattern.search(sentence.flat):
+            for index in eligible:
+                if index in hits:
+                    sentence = sentences[index]
                     sig.score += weight
                     sig.hits.append(pattern.pattern)
                     if weight > sig.best:
