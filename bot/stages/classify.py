@@ -242,6 +242,12 @@ def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -
                 evidence=sentence.text,
             )
             found[citation] = (exemption, provision.ground)
+    # a ground the letter says is no longer relied on ("Section 18(f) no longer applies")
+    for sentence in sentences:
+        if "withdrawn" in sentence.contexts:
+            for cit in find_citations(sentence.flat):
+                if _prefix_matches(cit.prefix, law) and (provision := law.lookup(cit.citation)) is not None:
+                    found.pop(provision.citation if law.alias_of(cit.citation) else cit.citation, None)
     # "section 40" and "section 40(2)" in one letter: keep the precise one
     citations = list(found)
     for citation in citations:
@@ -281,6 +287,8 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     labels: list[Outcome] = []
     outcome: Outcome
     if s("transfer") >= strong and s("transfer") >= max(decision, pending):
+        outcome = Outcome.OTHER
+    elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending:
         outcome = Outcome.OTHER
     elif s("review") >= strong:
         outcome = Outcome.REVIEW_DECISION
@@ -354,7 +362,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         Outcome.DELAY: {Outcome.ACKNOWLEDGEMENT},
     }.get(outcome, set())
     if outcome == Outcome.OTHER:
-        confidence = 0.7 if s("transfer") >= strong else 0.2
+        confidence = 0.7 if max(s("transfer"), s("not_foi")) >= strong else 0.2
     else:
         rivals = [v for o, v in strength.items() if o != outcome and o not in labels and o not in related]
         margin = strength[outcome] - max(rivals, default=0.0) - (0.5 if strength[outcome] < strong else 0.0)

@@ -182,6 +182,10 @@ class EntityTagger:
             before_line = text[line_start : mention.start]
             after = " ".join(text[mention.end : mention.end + 160].split())
             for role, patterns in self._role_res.items():
+                if role == LETTER_HEADER_ROLE:
+                    if text.count("\n", 0, mention.start) >= HEADER_LINES:
+                        continue
+                    role = "letter"
                 probe = before_line if role == "letter" else " ".join(before.split())
                 if role not in roles and any(p.search(probe) for p in patterns):
                     roles[role] = mention.date
@@ -200,6 +204,10 @@ class EntityTagger:
         if "request_received" not in roles and "request_sent" in roles:
             roles["request_received"] = roles["request_sent"]
         return roles
+
+
+LETTER_HEADER_ROLE = "letter_header"  # the reply's pasted e-mail header: its date is the letter's
+HEADER_LINES = 8  # how far down a pasted header may start
 
 
 def _first_reference_tokens(raw: str) -> str:
