@@ -137,6 +137,9 @@ class Provision(Strict):
     #: False for procedural provisions that are grounds but not listed as exemptions relied on
     #: (FOISA s17(1) not-held notice, EIR reg12(6) and FOISA s18(1) neither-confirm-nor-deny).
     listed: bool = True
+    #: True where applying the provision means pointing to where the information already is
+    #: (FOIA s21, FOISA s25, OIA s18(d)): the requester gets it, so it is not a withholding
+    points_elsewhere: bool = False
     source: str | list[str] = ""
     status: str = ""
     note: str = ""

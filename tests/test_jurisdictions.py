@@ -27,19 +27,26 @@ KNOWN_WRONG = {
     "eu-059-rail-freight-agency-confirmatory-wider-access": "lifted Article 4(3) redactions still listed",
     "scot-061-prisons-inspectorate-ncnd-s18": "exemptions behind an NCND are stated hypothetically",
     "scot-003-agency-ministerial-advice-refused": "read as partial",
-    "scot-eisr-010-rivers-agency-sampling-not-held": "reg 10(4)(a) not-held read as a refusal",
     "ie-013-department-weir-records-not-exist": "s15(1)(a) not-held read as a fee notice",
     "us-023-wildlife-refuge-no-records": "'no records' reply not recognised",
     "au-030-skills-authority-practical-refusal": "practical refusal read as partial",
     "au-032-health-products-extension-s15-6": "jurisdiction not detected",
     "ca-050-border-agency-ncnd-s10-2": "NCND read as partial",
     "eu-058-commission-sg-confirmatory-upheld": "confirmatory decision read as a refusal",
-    # held-out letters of the second batch (not read while writing rules)
+    "scot-127-council-trading-standards-roofer-s18-ncnd-refused": "exemptions behind an NCND are stated hypothetically",
+    "ca-155-coastal-fisheries-protection-patrol-briefings-partial-ncnd-s10-2": "exemption behind an NCND stated hypothetically",
+    "eu-146-chemical-transport-agency-confirmatory-full-access-review-overturned": "ground of the overturned first reply still listed",
+    "eu-139-commission-sg-confirmatory-art8-2-extension-delay": "grounds of the first reply listed during an extension",
+    "us-156-emergency-recovery-housing-emails-burdensome-denied": "5 U.S.C. 552(a)(3)(A) not read by the citation grammar",
+    # held-out letters of the second and third batches (not read while writing rules)
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "scot-070-council-leisure-appraisal-review-overturned": "exemptions differ",
     "us-093-seismic-monitoring-station-logs-full": "full release read as a review decision",
     "au-103-marine-parks-ceo-text-messages-s24a-not-exist": "not held read as refused",
     "nz-109-workplace-safety-authority-ncnd-s10-s6c": "exemptions differ",
+    "eu-136-commission-sg-confirmatory-application-registered-acknowledgement": "acknowledgement read as a review decision",
+    "eu-133-commission-dg-digital-services-legal-opinion-not-held": "not held read as other",
+    "scot-eisr-144-council-private-water-supply-reg16-review-overturned": "exemptions differ",
 }
 
 

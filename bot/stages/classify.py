@@ -280,7 +280,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     refusal_ground = bool(grounds & {"cost_limit", "vexatious", "repeated", "ncnd"})
     released = s("full")
     partial = s("partial")
-    not_held = s("not_held")
+    not_held = s("not_held") + (1.0 if "not_held" in grounds else 0.0)  # "refused under s15(1)(a): records do not exist"
     decision = max(withheld, released, partial, not_held, s("cost_limit"), s("vexatious"), s("ncnd"))
     late = max(s("apology"), s("delay"))  # with a decision, either means the `delay` label
 
@@ -290,7 +290,8 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         outcome = Outcome.OTHER
     elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending:
         outcome = Outcome.OTHER
-    elif s("review") >= strong:
+    elif s("review") >= strong and not (s("undecided") >= strong and s("delay") >= t):
+        # (a review that is itself delayed is a delay)
         outcome = Outcome.REVIEW_DECISION
     elif s("fee") >= strong and (
         s("fee") >= s("cost_limit") or (signals["fee"].best >= 2.5 and s("refused_words") < t)
@@ -307,7 +308,9 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         elif released >= 1.5 and not cost_or_vexatious and s("ncnd") < strong:
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
             outcome = Outcome.PARTIAL_DISCLOSURE
-        elif not_held >= strong and not_held > withheld and not refusal_ground:
+        elif not_held >= strong and not refusal_ground and (
+            not_held > withheld or ("not_held" in grounds and "exemption" not in grounds)
+        ):  # refused under a "does not exist" provision and nothing else: not held
             outcome = Outcome.NOT_HELD
         else:
             outcome = Outcome.REFUSED
@@ -378,17 +381,22 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
     The hard pairs (refused/partial/full, not held/partial, a decision/a delay) are where the
     classifier is most often wrong; the stronger the evidence for the other side, the more doubt.
     """
-    strong = thresholds["strong"]
+    strong, t = thresholds["strong"], thresholds["signal"]
     released, partial = signals["full"].score, signals["partial"].score
     not_held, delay = signals["not_held"].score, signals["delay"].score
+    # a decision in a letter that also reads like a review, or like no FOI reply at all
+    unsure_kind = 0.6 if (signals["review"].score >= t or signals["not_foi"].score >= t) else 1.0
     if outcome == Outcome.REFUSED:
-        return math.exp(-0.45 * released) * (0.7 if delay >= strong else 1.0)
+        return math.exp(-0.45 * released) * (0.7 if delay >= strong else 1.0) * unsure_kind
     if outcome == Outcome.PARTIAL_DISCLOSURE:
-        return 1.0 if partial >= strong else 0.7
+        return (1.0 if partial >= strong else 0.7) * unsure_kind
     if outcome == Outcome.FULL_DISCLOSURE:
-        return math.exp(-0.35 * (withheld + not_held + partial))
+        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind
     if outcome == Outcome.NOT_HELD:
-        return math.exp(-0.35 * (released + withheld))
+        return math.exp(-0.35 * (released + withheld)) * unsure_kind
+    if outcome == Outcome.FEE_NOTICE:
+        # an acknowledgement that explains possible fees is the usual confusion
+        return math.exp(-0.3 * max(0.0, signals["ack"].score - 1.0))
     return 1.0
 
 
@@ -424,7 +432,12 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     if ncnd:
         grounds.add("ncnd")
 
-    outcome, labels, confidence = decide(signals, grounds, rules.thresholds)
+    # pointing to published information (FOIA s21) gives it: alone, it withholds nothing
+    withholding = [
+        e for e, g in found if g == "exemption" and not ((p := law.lookup(e.citation)) and p.points_elsewhere)
+    ]
+    decision_grounds = grounds if withholding else grounds - {"exemption"}
+    outcome, labels, confidence = decide(signals, decision_grounds, rules.thresholds)
 
     exemptions = [e for e, _ in found]
     if "cost_limit" in grounds and law.cost_limit and not any(g == "cost_limit" for _, g in found):
