@@ -33,7 +33,6 @@ KNOWN_WRONG = {
     "au-032-health-products-extension-s15-6": "jurisdiction not detected",
     "ca-050-border-agency-ncnd-s10-2": "NCND read as partial",
     "eu-058-commission-sg-confirmatory-upheld": "confirmatory decision read as a refusal",
-    "scot-127-council-trading-standards-roofer-s18-ncnd-refused": "exemptions behind an NCND are stated hypothetically",
     "ca-155-coastal-fisheries-protection-patrol-briefings-partial-ncnd-s10-2": "exemption behind an NCND stated hypothetically",
     "eu-146-chemical-transport-agency-confirmatory-full-access-review-overturned": "ground of the overturned first reply still listed",
     "eu-139-commission-sg-confirmatory-art8-2-extension-delay": "grounds of the first reply listed during an extension",

@@ -207,17 +207,23 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
     return scores
 
 
-def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -> list[tuple[Exemption | None, str]]:
+#: sentences whose citations are not grounds relied on by this letter
+NOT_RELIED_ON = frozenset({"hypothetical", "rights_footer", "negated"})
+
+
+def find_exemptions(
+    sentences: list[Sentence], law: Law, rules: CompiledRules, skip: frozenset[str] = NOT_RELIED_ON
+) -> list[tuple[Exemption | None, str]]:
     """Citations the law knows, in sentences that rely on them; (exemption, ground) pairs.
 
     A provision that is a ground but not listed as an exemption (a not-held notice) comes back
-    as (None, ground).
+    as (None, ground). Sentences in a `skip` context do not count.
     """
     found: dict[str, tuple[Exemption, str]] = {}
     grounds_only: set[str] = set()
     relying = [any(p.search(s.flat) for p in rules.exemption_context) for s in sentences]
     for index, sentence in enumerate(sentences):
-        if sentence.contexts & {"hypothetical", "rights_footer", "negated"}:
+        if sentence.contexts & skip:
             continue
         # a citation in a list ("as the following exemptions apply:" then one per line) takes its
         # context from the sentences just before it
@@ -254,6 +260,10 @@ def find_exemptions(sentences: list[Sentence], law: Law, rules: CompiledRules) -
         if any(other != citation and other.startswith(citation + "(") for other in citations):
             found.pop(citation, None)
     return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
+
+
+def _listed(found: list[tuple[Exemption | None, str]]) -> list[tuple[Exemption, str]]:
+    return [(e, g) for e, g in found if e is not None]
 
 
 def _prefix_matches(prefix: str, law: Law) -> bool:
@@ -421,7 +431,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     found = find_exemptions(sentences, law, rules)
 
     grounds = {ground for _, ground in found}
-    found = [(e, g) for e, g in found if e is not None]
+    found = _listed(found)
     if signals["cost_limit"].score >= rules.thresholds["strong"]:
         grounds.add("cost_limit")
     if signals["vexatious"].score >= rules.thresholds["strong"]:
@@ -438,6 +448,15 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     ]
     decision_grounds = grounds if withholding else grounds - {"exemption"}
     outcome, labels, confidence = decide(signals, decision_grounds, rules.thresholds)
+    result = review_result(sentences, rules) if outcome == Outcome.REVIEW_DECISION else None
+    if outcome == Outcome.DELAY or ncnd:
+        # an extension notice names the exemptions it is still considering ("may be exempt under
+        # ..."), and a neither-confirm-nor-deny reply those that would apply "if it were held"
+        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - {"hypothetical"}))
+    elif result in ("partly", "overturned"):
+        # a review that changes the decision: the grounds of the reply under review count only
+        # where the review itself still relies on them
+        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON | {"earlier_decision"}))
 
     exemptions = [e for e, _ in found]
     if "cost_limit" in grounds and law.cost_limit and not any(g == "cost_limit" for _, g in found):
@@ -495,7 +514,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
         refusal_grounds=tuple(g for g in ("exemption", "cost_limit", "vexatious", "repeated", "ncnd", "not_held") if g in grounds),
         exemptions=tuple(exemptions),
         ncnd=ncnd,
-        review_result=review_result(sentences, rules) if outcome == Outcome.REVIEW_DECISION else None,
+        review_result=result,
         evidence=tuple(dict.fromkeys(evidence)),
         scores={name: round(sig.score, 2) for name, sig in signals.items()},
         stated_review_window=_stated_review_window(letter.text),
