@@ -77,6 +77,10 @@ class MaildirMailbox:
         self._offered: set[str] = set()
         self._arrived = threading.Event()
         self._observer = None
+        #: names the watch saw complete in new/ (renamed in from tmp/, or closed after writing):
+        #: read at once instead of after the settling pause
+        self._complete: set[str] = set()
+        self._complete_lock = threading.Lock()
 
     def _new_files(self) -> list[tuple[str, float]]:
         """(name, mtime) of the files in `new/`, oldest first."""
@@ -103,8 +107,11 @@ class MaildirMailbox:
 
         Proper delivery writes in `tmp/` and renames into `new/`, but people also `cp` replies
         straight into `new/`; reading such a file while it is being written would record half
-        a message, so a file is read only once it has not changed for a moment.
+        a message, so a file is read only once it has not changed for a moment. A file that the
+        watch saw renamed into `new/` was complete before it arrived and is read at once.
         """
+        with self._complete_lock:
+            files = [(name, mtime) for name, mtime in files if name not in self._complete]
         give_up = time.monotonic() + 20 * SETTLE_SECONDS  # a writer that never stops is read anyway
         while files and time.monotonic() < give_up:
             mtimes = []
@@ -133,6 +140,8 @@ class MaildirMailbox:
             except FileNotFoundError:  # taken by another reader meanwhile
                 continue
         self._offered = {incoming.id for incoming in found} | self._offered & set(self._new_names())
+        with self._complete_lock:
+            self._complete -= {incoming.id for incoming in found}
         return found
 
     def mark_processed(self, id: str) -> None:
@@ -165,16 +174,36 @@ class MaildirMailbox:
             from watchdog.observers import Observer
 
             arrived = self._arrived
+            new_dir = str(self.path / "new")
+            complete, complete_lock = self._complete, self._complete_lock
 
+            def in_new(path) -> str | None:  # noqa: ANN001
+                path = os.fsdecode(path)
+                return os.path.basename(path) if os.path.dirname(path) == new_dir else None
+
+            def completed(name: str) -> None:
+                with complete_lock:
+                    if len(complete) < 100_000:
+                        complete.add(name)
+                arrived.set()
+
+            # The whole Maildir is watched, so that a rename from tmp/ to new/ arrives as one
+            # move (a watch on new/ alone sees it as a creation, like a `cp` just starting).
             class _OnArrival(FileSystemEventHandler):
                 def on_created(self, event):  # noqa: ANN001
-                    arrived.set()
+                    if not event.is_directory and in_new(event.src_path):
+                        arrived.set()
 
                 def on_moved(self, event):  # noqa: ANN001
-                    arrived.set()
+                    if not event.is_directory and (name := in_new(event.dest_path)):
+                        completed(name)
+
+                def on_closed(self, event):  # noqa: ANN001 - closed after writing
+                    if not event.is_directory and (name := in_new(event.src_path)):
+                        completed(name)
 
             observer = Observer()
-            observer.schedule(_OnArrival(), str(self.path / "new"), recursive=False)
+            observer.schedule(_OnArrival(), str(self.path), recursive=True)
             observer.daemon = True
             observer.start()
             self._observer = observer

@@ -64,6 +64,36 @@ def test_maildir_wait_returns_when_mail_arrives_and_honours_stop(tmp_path):
     box.close()
 
 
+def test_maildir_reads_mail_renamed_in_at_once_but_lets_a_direct_writer_finish(tmp_path, monkeypatch):
+    """A rename from tmp/ is a complete message (Maildir delivery): no settling pause for it. A
+    file written straight into new/ (someone's `cp`) counts as complete only once closed."""
+    box = MaildirMailbox(tmp_path / "inbox", max_message_bytes=LIMIT)
+    box._start_watching()
+    drop(box.path, "4.d", fixture("reply_not_held.eml"))
+    wait_until(lambda: "4.d" in box._complete, timeout=10)
+
+    def no_pause(seconds):
+        raise AssertionError(f"fetch_new paused {seconds} s for a message renamed into new/")
+
+    monkeypatch.setattr("bot.service.mailbox.time.sleep", no_pause)
+    assert [m.id for m in box.fetch_new()] == ["4.d"]
+    assert "4.d" not in box._complete  # forgotten once offered
+    box.mark_processed("4.d")
+    monkeypatch.undo()
+
+    raw = fixture("reply_partial.eml")
+    with open(box.path / "new" / "5.e", "wb") as writer:
+        writer.write(raw[: len(raw) // 2])
+        writer.flush()
+        wait_until(lambda: box._arrived.is_set(), timeout=10)
+        assert "5.e" not in box._complete  # still being written: fetch_new would let it settle
+        writer.write(raw[len(raw) // 2 :])
+    wait_until(lambda: "5.e" in box._complete, timeout=10)
+    (incoming,) = box.fetch_new()
+    assert incoming.raw == raw
+    box.close()
+
+
 # ------------------------------------------------------------------ IMAP (Dovecot)
 
 
