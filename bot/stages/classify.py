@@ -300,8 +300,12 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         outcome = Outcome.OTHER
     elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending:
         outcome = Outcome.OTHER
-    elif s("review") >= strong and not (s("undecided") >= strong and s("delay") >= t):
-        # (a review that is itself delayed is a delay)
+    elif (
+        s("review") >= strong
+        and not (s("undecided") >= strong and s("delay") >= t)
+        and not (s("ack") >= strong and s("ack") >= s("review") and decision < t)
+    ):
+        # (a review that is itself delayed is a delay; a review request acknowledged is an acknowledgement)
         outcome = Outcome.REVIEW_DECISION
     elif s("fee") >= strong and (
         s("fee") >= s("cost_limit") or (signals["fee"].best >= 2.5 and s("refused_words") < t)
@@ -313,7 +317,8 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         outcome = Outcome.CLARIFICATION_REQUESTED
     elif refusal_ground or withheld >= t or partial >= strong or ("exemption" in grounds and released >= strong):
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
-        if partial >= strong:
+        refused_whole = cost_or_vexatious and s("whole_request") >= t
+        if partial >= strong and not refused_whole:
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif released >= 1.5 and not cost_or_vexatious and s("ncnd") < strong:
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
@@ -413,7 +418,8 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
 def _pending_wins(signals: dict[str, Signal], decision: float, thresholds: dict[str, float]) -> bool:
     """A delay/extension letter that mentions exemptions under consideration is not yet a decision."""
     withheld_now = signals["withheld"].score + signals["refused_words"].score
-    return signals["delay"].score >= decision and withheld_now < thresholds["strong"] + 1.0
+    found_nothing = signals["not_held"].score >= thresholds["strong"]  # "we do not hold it": searched and decided
+    return signals["delay"].score >= decision and withheld_now < thresholds["strong"] + 1.0 and not found_nothing
 
 
 def review_result(sentences: list[Sentence], rules: CompiledRules) -> str | None:
