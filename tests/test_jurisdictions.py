@@ -39,7 +39,9 @@ KNOWN_WRONG = {
     "us-156-emergency-recovery-housing-emails-burdensome-denied": "5 U.S.C. 552(a)(3)(A) not read by the citation grammar",
     "us-208-transit-grants-oig-open-investigation-b7a-glomar-part": "an exemption only discussed is listed",
     "ca-229-oic-final-report-well-founded-part-order-s21-1-b": "a ground the Commissioner rejected is still listed",
-    # held-out letters of the second, third and fourth batches (not read while writing rules)
+    "nz-258-maritime-safety-authority-capsize-reports-partial-s18d": "release with one part refused read as a refusal",
+    "eu-250-commission-dg-regional-infrastructure-bypass-partial-one-document-refused": "Article 4(5) consultation listed as a ground",
+    # held-out letters of the second to fifth batches (not read while writing rules)
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "scot-070-council-leisure-appraisal-review-overturned": "exemptions differ",
     "us-093-seismic-monitoring-station-logs-full": "full release read as a review decision",
@@ -53,6 +55,11 @@ KNOWN_WRONG = {
     "ca-231-immigration-settlement-grants-scope-volume-clarification": "jurisdiction not detected",
     "us-209-fisheries-observer-late-full-portal-download": "full release read as a review decision",
     "us-210-broadband-equity-commission-no-records-quoted-request": "no records read as other",
+    "scot-239-healthboard-gp-registrations-refused-in-request-acknowledgement": "acknowledgement read as a fee notice",
+    "scot-240-healthboard-locum-spend-late-holding-delay": "holding letter read as a full release",
+    "scot-233-scotgov-tidal-array-correspondence-partial-s38": "exemptions differ",
+    "eu-251-external-border-agency-operational-plan-public-security-refused": "refusal read as partial",
+    "scot-238-council-road-defect-claims-s12-review-overturned": "exemptions differ",
 }
 
 

@@ -46,6 +46,8 @@ _SUB = r"\(\s*[0-9A-Za-z]{1,5}\s*\)"
 _ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
 _JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"
 _ITEM = rf"(?:{_ONE}|(?:{_SUB})+)"  # a bare "(3A)(a)" continues the previous number
+# a name in brackets between list items: "sections 29(1)(a) (formulation of policy) and 30(b)(i)"
+_DESC = r"(?:\s*\([^()\d]{6,80}\))?"
 
 _WORD_RE = (
     r"(?:sections?|secs?\.?|subsections?|paragraphs?|regulations?|regs?\.?|articles?|art\.?"
@@ -53,7 +55,7 @@ _WORD_RE = (
 )
 
 CITATION_RE = re.compile(
-    rf"(?<![\w/])(?P<word>{_WORD_RE})\s*(?P<items>{_ONE}(?:{_JOIN}{_ITEM})*)",
+    rf"(?<![\w/])(?P<word>{_WORD_RE})\s*(?P<items>{_ONE}(?:{_DESC}{_JOIN}{_ITEM})*)",
     re.IGNORECASE,
 )
 

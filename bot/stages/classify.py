@@ -125,6 +125,8 @@ def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
             para_footer = "rights_footer" in contexts
         if _is_rights_heading(flat):
             footer_started = True
+        elif footer_started and ANNEX_HEADING_RE.match(flat):
+            footer_started = False  # reasons set out in an annex after the sign-off are the decision again
         if para_footer or footer_started:
             contexts.add("rights_footer")
         sentences.append(Sentence(start, start + len(text_), text_, flat, frozenset(contexts)))
@@ -137,6 +139,9 @@ RIGHTS_HEADING_RE = re.compile(
     r"appeal rights|review and appeal|information commissioner)\b",
     re.IGNORECASE,
 )
+
+
+ANNEX_HEADING_RE = re.compile(r"^(annex|appendix|schedule|attachment)\b[\w .:-]{0,40}$", re.IGNORECASE)
 
 
 def _is_rights_heading(flat: str) -> bool:
@@ -208,7 +213,7 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
 
 
 #: sentences whose citations are not grounds relied on by this letter
-NOT_RELIED_ON = frozenset({"hypothetical", "rights_footer", "negated"})
+NOT_RELIED_ON = frozenset({"hypothetical", "rights_footer", "negated", "statistics"})
 
 
 def find_exemptions(
