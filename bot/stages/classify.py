@@ -411,7 +411,10 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
     if outcome == Outcome.PARTIAL_DISCLOSURE:
         return (1.0 if partial >= strong else 0.7) * unsure_kind
     if outcome == Outcome.FULL_DISCLOSURE:
-        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind
+        # "you got everything" is the costliest mistake: a letter that also reads as a holding
+        # letter (late, sorry, still working on it) goes to a person
+        not_yet = max(signals["delay"].score, signals["apology"].score, signals["undecided"].score)
+        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= thresholds["signal"] else 1.0)
     if outcome == Outcome.NOT_HELD:
         return math.exp(-0.35 * (released + withheld)) * unsure_kind
     if outcome == Outcome.FEE_NOTICE:
