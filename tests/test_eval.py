@@ -17,7 +17,7 @@ from bot.errors import UserError
 from tests.conftest import CORPUS, LETTERS
 
 TUNE = [LETTERS / "uk_tune.jsonl", LETTERS / "intl_tune.jsonl"]
-FLOORS = {"macro_f1": 0.88, "exemption_f1": 0.90}
+FLOORS = {"macro_f1": 0.95, "exemption_f1": 0.93}  # reached: 0.969 and 0.950 on 332 letters
 
 
 def run_eval(*paths) -> dict:
@@ -37,7 +37,7 @@ def test_tuning_split_stays_above_the_floors():
         assert key in report
     assert report["macro_f1"] >= FLOORS["macro_f1"], report["per_class"]
     assert report["exemption_f1"] >= FLOORS["exemption_f1"]
-    assert report["n"] >= 120
+    assert report["n"] >= 300
 
 
 @pytest.mark.slow
@@ -45,8 +45,8 @@ def test_shared_corpus_of_real_replies():
     if not CORPUS.is_file():
         pytest.skip(f"the shared corpus is not here ({CORPUS}): ../shared is absent")
     report = run_eval(CORPUS)
-    assert report["macro_f1"] >= 0.85
-    assert report["exemption_f1"] >= 0.88
+    assert report["macro_f1"] >= 0.91  # reached: 0.935
+    assert report["exemption_f1"] >= 0.92  # reached: 0.940
 
 
 def rec(outcome, exemptions=(), rid="r"):
