@@ -108,7 +108,8 @@ class MaildirMailbox:
         Proper delivery writes in `tmp/` and renames into `new/`, but people also `cp` replies
         straight into `new/`; reading such a file while it is being written would record half
         a message, so a file is read only once it has not changed for a moment. A file that the
-        watch saw renamed into `new/` was complete before it arrived and is read at once.
+        watch saw renamed into `new/` (complete before it arrived) or closed after being written
+        there is read at once.
         """
         with self._complete_lock:
             files = [(name, mtime) for name, mtime in files if name not in self._complete]

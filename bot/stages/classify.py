@@ -234,13 +234,7 @@ def find_exemptions(
         # context from the sentences just before it
         if not any(relying[max(0, index - LIST_CONTEXT) : index + 1]):
             continue
-        for cit in find_citations(sentence.flat):
-            if not _prefix_matches(cit.prefix, law):
-                continue
-            provision = law.lookup(cit.citation)
-            if provision is None:
-                continue
-            citation = provision.citation if law.alias_of(cit.citation) else cit.citation
+        for citation, provision in _known_citations(sentence, law):
             if citation in found:
                 continue
             if not provision.listed:
@@ -256,15 +250,25 @@ def find_exemptions(
     # a ground the letter says is no longer relied on ("Section 18(f) no longer applies")
     for sentence in sentences:
         if "withdrawn" in sentence.contexts:
-            for cit in find_citations(sentence.flat):
-                if _prefix_matches(cit.prefix, law) and (provision := law.lookup(cit.citation)) is not None:
-                    found.pop(provision.citation if law.alias_of(cit.citation) else cit.citation, None)
+            for citation, _ in _known_citations(sentence, law):
+                found.pop(citation, None)
     # "section 40" and "section 40(2)" in one letter: keep the precise one
     citations = list(found)
     for citation in citations:
         if any(other != citation and other.startswith(citation + "(") for other in citations):
             found.pop(citation, None)
     return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
+
+
+def _known_citations(sentence: Sentence, law: Law):
+    """(normalised citation, provision) for each citation in the sentence that the law knows;
+    an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)")."""
+    for cit in find_citations(sentence.flat):
+        if not _prefix_matches(cit.prefix, law):
+            continue
+        provision = law.lookup(cit.citation)
+        if provision is not None:
+            yield (provision.citation if law.alias_of(cit.citation) else cit.citation), provision
 
 
 def _listed(found: list[tuple[Exemption | None, str]]) -> list[tuple[Exemption, str]]:
@@ -414,7 +418,7 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
         # "you got everything" is the costliest mistake: a letter that also reads as a holding
         # letter (late, sorry, still working on it) goes to a person
         not_yet = max(signals["delay"].score, signals["apology"].score, signals["undecided"].score)
-        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= thresholds["signal"] else 1.0)
+        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= t else 1.0)
     if outcome == Outcome.NOT_HELD:
         return math.exp(-0.35 * (released + withheld)) * unsure_kind
     if outcome == Outcome.FEE_NOTICE:
