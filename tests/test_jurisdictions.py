@@ -28,7 +28,6 @@ KNOWN_WRONG = {
     "scot-061-prisons-inspectorate-ncnd-s18": "exemptions behind an NCND are stated hypothetically",
     "scot-003-agency-ministerial-advice-refused": "read as partial",
     "ie-013-department-weir-records-not-exist": "s15(1)(a) not-held read as a fee notice",
-    "us-023-wildlife-refuge-no-records": "'no records' reply not recognised",
     "au-030-skills-authority-practical-refusal": "practical refusal read as partial",
     "au-032-health-products-extension-s15-6": "jurisdiction not detected",
     "ca-050-border-agency-ncnd-s10-2": "NCND read as partial",
@@ -41,6 +40,9 @@ KNOWN_WRONG = {
     "ca-229-oic-final-report-well-founded-part-order-s21-1-b": "a ground the Commissioner rejected is still listed",
     "nz-258-maritime-safety-authority-capsize-reports-partial-s18d": "release with one part refused read as a refusal",
     "eu-250-commission-dg-regional-infrastructure-bypass-partial-one-document-refused": "Article 4(5) consultation listed as a ground",
+    "intl-261-scotland-foisa-health-board-locum-contracts-partial-names": "names withheld from released contracts read as a refusal",
+    "intl-292-au-foi-northern-water-planning-draft-options-s47c-exempt-in-full": "refusal that discusses an edited copy read as partial",
+    "intl-304-nz-oia-housing-standards-unit-ombudsman-reconsideration-release-full": "release after the Ombudsman's involvement read as partial; old ground listed",
     # held-out letters of the second to fifth batches (not read while writing rules)
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "scot-070-council-leisure-appraisal-review-overturned": "exemptions differ",
@@ -49,6 +51,9 @@ KNOWN_WRONG = {
     "eu-136-commission-sg-confirmatory-application-registered-acknowledgement": "acknowledgement read as a review decision",
     "eu-133-commission-dg-digital-services-legal-opinion-not-held": "not held read as other",
     "scot-eisr-144-council-private-water-supply-reg16-review-overturned": "exemptions differ",
+    # held-out letters of the sixth batch
+    "intl-269-scotland-eisr-council-flood-scheme-partial-householder-names": "EISR s39(2) read in place of the labelled reg11(2)",
+    "intl-266-scotland-foisa-council-review-overturned-cost-limit": "the cost limit the review overturned is still listed",
     "eu-203-commission-dg-hydrogen-art6-2-clarification": "clarification read as other",
     "ie-186-county-council-housing-adaptation-grants-bilingual-full": "full release read as other",
     "scot-eisr-177-council-outfall-sampling-mixed-partial-not-held": "partial read as refused",

@@ -133,22 +133,26 @@ def find_quoted_email(text: str, rules: FoldRules) -> int | None:
     candidates: list[int] = []
     for pattern in rules.cut_from:
         for match in pattern.finditer(text):
-            if has_reply_above(text, match.start()):
+            if has_reply_above(text, match.start(), rules):
                 candidates.append(match.start())
                 break
     for pattern in rules.header_block:
         for match in pattern.finditer(text):
             block = text[match.start() : match.start() + 600]
             looks_like_email = "@" in block or re.search(r"^\s*\*?Sent:", block, re.M | re.I)
-            if looks_like_email and has_reply_above(text, match.start()):
+            if looks_like_email and has_reply_above(text, match.start(), rules):
                 candidates.append(include_rule_above(text, match.start(), rules))
                 break
     return min(candidates) if candidates else None
 
 
-def has_reply_above(text: str, position: int) -> bool:
-    """True when something worth keeping comes before `position` (two words or more)."""
-    above = text[:position]
+def has_reply_above(text: str, position: int, rules: FoldRules) -> bool:
+    """True when something worth keeping comes before `position` (two words or more).
+
+    The letter's own header lines do not count: a letter pasted with "Subject:", "Date:",
+    "From:" and "To:" lines on top is not a reply above a quoted message.
+    """
+    above = "\n".join(line for line in text[:position].splitlines() if not rules.forward_header.match(line))
     return len(re.findall(r"\w+", above)) >= 2
 
 
@@ -162,7 +166,7 @@ def include_rule_above(text: str, position: int, rules: FoldRules) -> int:
         if line.strip() and not rules.rule_before_header.match(line):
             break
         start = previous_start
-    return start if has_reply_above(text, start) else position
+    return start if has_reply_above(text, start, rules) else position
 
 
 def fold_quoted_lines(text: str, rules: FoldRules) -> str:

@@ -15,6 +15,7 @@ from bot.stages.quotes import fold_quotes
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CORPUS = SHARED / "corpus" / "dev.jsonl"
+LETTERS = Path(__file__).resolve().parents[1] / "fixtures" / "letters"
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,14 @@ def test_memo_style_header_at_the_top_of_a_letter_is_kept(folding):
     text = "To: Jane Smith\nFrom: Records Office\nDate: 4 June 2024\nSubject: Your request\n\nWe hold the information.\n"
     assert fold(text, folding).startswith("To: Jane Smith")
 
+
+
+def test_a_letter_pasted_with_its_own_subject_date_from_to_lines_is_not_folded(folding):
+    # the header lines on top are the letter's own, not a reply above a quoted message
+    letter = LETTERS / "intl" / "263_scotland_foisa_council_hospital_transport_not_held_other_body.txt"
+    folded = fold(letter.read_text(encoding="utf-8"), folding)
+    assert "does not hold the information you have requested" in folded
+    assert "[...]" not in folded
 
 # --------------------------------------------------------------------------- disclaimers
 
