@@ -329,7 +329,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         refused_whole = cost_or_vexatious and s("whole_request") >= t
         if partial >= strong and not refused_whole:
             outcome = Outcome.PARTIAL_DISCLOSURE
-        elif released >= 1.5 and not cost_or_vexatious and s("ncnd") < strong:
+        elif released >= 1.5 and not cost_or_vexatious and (s("ncnd") < strong or released >= strong):
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif not_held >= strong and not refusal_ground and (
@@ -416,15 +416,26 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
         return (1.0 if partial >= strong else 0.7) * unsure_kind
     if outcome == Outcome.FULL_DISCLOSURE:
         # "you got everything" is the costliest mistake: a letter that also reads as a holding
-        # letter (late, sorry, still working on it) goes to a person
+        # letter (late, sorry, still working on it) goes to a person, and so does a release read
+        # from weak evidence alone ("please see attached", one figure)
         not_yet = max(signals["delay"].score, signals["apology"].score, signals["undecided"].score)
-        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= t else 1.0)
+        weak = released < strong
+        return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= t or weak else 1.0)
     if outcome == Outcome.NOT_HELD:
         return math.exp(-0.35 * (released + withheld)) * unsure_kind
     if outcome == Outcome.FEE_NOTICE:
         # an acknowledgement that explains possible fees is the usual confusion
         return math.exp(-0.3 * max(0.0, signals["ack"].score - 1.0))
     return 1.0
+
+
+def _released_on_review(result: str | None, signals: dict[str, Signal], thresholds: dict[str, float]) -> bool:
+    """A review overturned the decision and the information is now given, with nothing redacted."""
+    return (
+        result == "overturned"
+        and signals["full"].score >= thresholds["strong"]
+        and signals["partial"].score < thresholds["signal"]
+    )
 
 
 def _pending_wins(signals: dict[str, Signal], decision: float, thresholds: dict[str, float]) -> bool:
@@ -498,6 +509,10 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
         exemptions, grounds = [], set()
     if outcome == Outcome.FULL_DISCLOSURE:
         grounds = set()
+    elif _released_on_review(result, signals, rules.thresholds):
+        # a review that overturns the decision and releases everything relies on no ground: the
+        # citations it discusses are the ones it set aside
+        exemptions, grounds = [], set()
 
     evidence_signal = {
         Outcome.FULL_DISCLOSURE: "full",

@@ -1,0 +1,82 @@
+"""Classification mechanisms, each driven by a complete letter through the real pipeline.
+
+The letter sets (tests/fixtures/letters) measure accuracy as a whole (tests/test_eval.py); these
+tests pin single mechanisms so that a rule change that breaks one says which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LETTERS
+
+OWN = Path(__file__).resolve().parents[1] / "fixtures" / "classify"
+
+
+def letter(name: str) -> Path:
+    return next(LETTERS.glob(f"*/{name}*.txt"))
+
+
+def citations(result) -> list[str]:
+    return [e.citation for e in result.exemptions]
+
+
+@pytest.mark.parametrize("name", ["297_nhs_trust_review_overturned_s12", "106_police_review_overturned_full"])
+def test_a_review_that_overturns_and_releases_everything_relies_on_no_ground(triager, name):
+    result = triager.triage_path(letter(name))
+    assert result.outcome == "review_decision"
+    assert result.review_result == "overturned"
+    assert citations(result) == []
+    assert result.refusal_grounds == []
+
+
+@pytest.mark.parametrize("name", ["262_fire_service_ack_internal_review_request", "291_department_ack_internal_review_request"])
+def test_a_review_request_acknowledged_is_an_acknowledgement(triager, name):
+    # the reply under review is retold ("In that response we withheld ...") but not decided again
+    result = triager.triage_path(letter(name))
+    assert result.outcome == "acknowledgement"
+    assert citations(result) == []
+
+
+def test_the_requesters_grounds_for_review_retold_are_not_a_decision(triager):
+    result = triager.triage_path(letter("288_eu_1049_fishing_inspection_office_confirmatory_ack"))
+    assert result.outcome == "acknowledgement"
+
+
+def test_a_release_read_from_weak_evidence_alone_goes_to_a_person(triager):
+    # a two-line "please see the attached spreadsheet" email: full disclosure, but not sure enough
+    result = triager.triage_path(letter("273_nhs_trust_full_spreadsheet_short_email"))
+    assert result.outcome == "full_disclosure"
+    assert result.needs_review
+
+
+def test_a_police_log_that_neither_confirms_nor_denies_two_parts_and_answers_a_third(triager):
+    # "Section 30(3) 'Investigations'" in a list is a citation, not a row of a statistics table,
+    # and "Response 1: ... can neither confirm nor deny" is no answer
+    result = triager.triage_path(OWN / "police_log_ncnd_two_responses.txt")
+    assert result.outcome == "partial_disclosure"
+    assert result.ncnd
+    assert sorted(citations(result)) == ["s23(5)", "s24(2)", "s30(3)", "s31(3)", "s40(5)"]
+
+
+def test_the_police_cost_template_is_a_cost_refusal(triager):
+    # "I am not obliged to supply the information", "in excess of 560 hours to comply"
+    result = triager.triage_path(OWN / "police_cost_template_not_obliged.txt")
+    assert result.outcome == "refused"
+    assert citations(result) == ["s12"]
+    assert "cost_limit" in result.refusal_grounds
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome"),
+    [
+        ("280_us_foia_broadband_office_full_release_reading_room", "full_disclosure"),  # "without any redactions"
+        ("275_university_full_disclosure_log_entry", "full_disclosure"),  # "Outcome: Information provided"
+        ("279_eir_agency_partial_reg12_5_e_reg13", "partial_disclosure"),  # "We are releasing:" + one item excepted
+        ("244_eir_water_full_storm_overflow_spills_late_apology", "full_disclosure"),  # "not held anything back"
+    ],
+)
+def test_release_wording(triager, name, outcome):
+    assert triager.triage_path(letter(name)).outcome == outcome
