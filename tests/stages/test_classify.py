@@ -76,6 +76,9 @@ def test_the_police_cost_template_is_a_cost_refusal(triager):
         ("275_university_full_disclosure_log_entry", "full_disclosure"),  # "Outcome: Information provided"
         ("279_eir_agency_partial_reg12_5_e_reg13", "partial_disclosure"),  # "We are releasing:" + one item excepted
         ("244_eir_water_full_storm_overflow_spills_late_apology", "full_disclosure"),  # "not held anything back"
+        ("240_department_fee_notice_s13_above_limit", "fee_notice"),  # "not obliged to comply ... until the fee has been paid"
+        ("103_police_fee_s13_over_limit_offer", "fee_notice"),  # "not required to comply ... free of charge"
+        ("018_council_partial_not_held_part", "partial_disclosure"),  # three "A - 19" answers and one not held
     ],
 )
 def test_release_wording(triager, name, outcome):
