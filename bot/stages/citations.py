@@ -68,6 +68,7 @@ _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORE
 _SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)")
 
 ROMAN = re.compile(r"^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)$", re.IGNORECASE)
+ROMAN_VALUES = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,17 @@ def _sub_kind(sub: str, previous: list[str]) -> str:
 
 
 def _split_siblings(subs: list[str]) -> list[list[str]]:
-    """"31(1)(a)(b)" lists two paragraphs, (a) and (b): two letters in a row are siblings, not nested."""
+    """"31(1)(a)(b)" lists two paragraphs, (a) and (b), and "36(2)(b)(i)(ii)" two sub-paragraphs:
+    two letters, or two roman numerals, in rising order in a row are siblings, not nested."""
     for i in range(1, len(subs)):
         a, b = subs[i - 1].strip(), subs[i].strip()
-        if a.isalpha() and b.isalpha() and len(a) == len(b) == 1 and not ROMAN.match(b) and ord(b.lower()) > ord(a.lower()):
+        letters = a.isalpha() and b.isalpha() and len(a) == len(b) == 1 and not ROMAN.match(b) and ord(b.lower()) > ord(a.lower())
+        romans = (
+            _sub_kind(a, subs[: i - 1]) == "roman"
+            and ROMAN.match(b) is not None
+            and ROMAN_VALUES.index(b.lower()) > ROMAN_VALUES.index(a.lower())
+        )
+        if letters or romans:
             head = subs[: i - 1]
             return [head + [a], *_split_siblings(head + subs[i:])]
     return [subs]

@@ -17,6 +17,7 @@ CASES = [
     ("exempt under the provisions of section 21", ["s21"]),
     ("section 36(2)(b)(i) and (ii)", ["s36(2)(b)(i)", "s36(2)(b)(ii)"]),
     ("Section 31(1)(a)(b) of the Act", ["s31(1)(a)", "s31(1)(b)"]),
+    ("section 36(2)(b)(i)(ii) of the Act", ["s36(2)(b)(i)", "s36(2)(b)(ii)"]),
     ("sections 30(1)(a), 31(1)(a) and 40(2)", ["s30(1)(a)", "s31(1)(a)", "s40(2)"]),
     ("Article 4(1)(b) and Article 4(3)", ["art4(1)(b)", "art4(3)"]),
     ("Exemption 6 and Exemption 7(C)", ["b6", "b7(C)"]),
