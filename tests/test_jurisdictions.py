@@ -37,13 +37,11 @@ KNOWN_WRONG = {
     "us-156-emergency-recovery-housing-emails-burdensome-denied": "5 U.S.C. 552(a)(3)(A) not read by the citation grammar",
     "us-208-transit-grants-oig-open-investigation-b7a-glomar-part": "an exemption only discussed is listed",
     "ca-229-oic-final-report-well-founded-part-order-s21-1-b": "a ground the Commissioner rejected is still listed",
-    "nz-258-maritime-safety-authority-capsize-reports-partial-s18d": "release with one part refused read as a refusal",
     "eu-250-commission-dg-regional-infrastructure-bypass-partial-one-document-refused": "Article 4(5) consultation listed as a ground",
     "intl-292-au-foi-northern-water-planning-draft-options-s47c-exempt-in-full": "refusal that discusses an edited copy read as partial",
     # held-out letters of the second to fifth batches (not read while writing rules)
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "us-093-seismic-monitoring-station-logs-full": "full release read as a review decision",
-    "au-103-marine-parks-ceo-text-messages-s24a-not-exist": "not held read as refused",
     "eu-136-commission-sg-confirmatory-application-registered-acknowledgement": "acknowledgement read as a review decision",
     "eu-133-commission-dg-digital-services-legal-opinion-not-held": "not held read as other",
     "scot-eisr-144-council-private-water-supply-reg16-review-overturned": "exemptions differ",
@@ -58,7 +56,6 @@ KNOWN_WRONG = {
     "us-210-broadband-equity-commission-no-records-quoted-request": "no records read as other",
     "scot-239-healthboard-gp-registrations-refused-in-request-acknowledgement": "acknowledgement read as a fee notice",
     "scot-240-healthboard-locum-spend-late-holding-delay": "holding letter read as a full release",
-    "scot-233-scotgov-tidal-array-correspondence-partial-s38": "exemptions differ",
     "eu-251-external-border-agency-operational-plan-public-security-refused": "refusal read as partial",
     "scot-238-council-road-defect-claims-s12-review-overturned": "exemptions differ",
 }

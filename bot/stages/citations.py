@@ -61,7 +61,8 @@ CITATION_RE = re.compile(
 
 # US style: "(b)(6)", "(b)(7)(C)", "552(b)(6)", "b6", "b7C" when written as a token.
 US_RE = re.compile(
-    r"(?:552\s*)?\(b\)\s*\((?P<num>[1-9])\)(?P<subs>(?:\s*\([A-Fa-f]\))*)|(?<![\w(])b(?P<num2>[1-9])(?P<sub2>\([A-F]\))?(?![\w])",
+    # (a "(b)" followed by "(7)" starts the next citation of a list, it is no subparagraph)
+    r"(?:552\s*)?\(b\)\s*\((?P<num>[1-9])\)(?P<subs>(?:\s*\((?![bB]\)\s*\(\d)[A-Fa-f]\))*)|(?<![\w(])b(?P<num2>[1-9])(?P<sub2>\([A-F]\))?(?![\w])",
 )
 
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
@@ -78,6 +79,24 @@ class Citation:
     start: int
     end: int
     text: str  # the citation as written (the whole matched phrase)
+    other_act: bool = False  # "section 34(1) of the Data Protection Act 2018": not the access law
+
+
+# "... of the Data Protection Act 2018", "... of the Housing Act": a citation of another law. The
+# access laws themselves ("of the Freedom of Information (Scotland) Act 2002", "of the Act", "of
+# the Regulations") are not other laws.
+OTHER_LAW_RE = re.compile(
+    r"\s*,?\s*of\s+the\s+(?P<name>(?:[A-Z][\w'’.-]*\s+|and\s+|of\s+|for\s+|\([A-Za-z ]{2,30}\)\s+){1,8}?(?:Act|Regulations?|Order|Rules|Code)\b)"
+)
+ACCESS_LAW_NAMES = re.compile(
+    r"Information|\bFOI|\bOIA\b|\bATIA?\b|\bEIRs?\b",
+    re.IGNORECASE,
+)
+
+
+def _of_other_law(text: str, end: int) -> bool:
+    match = OTHER_LAW_RE.match(text, end)
+    return bool(match) and not ACCESS_LAW_NAMES.search(match.group("name"))
 
 
 def _norm_sub(sub: str, prefix: str) -> str:
@@ -108,6 +127,7 @@ def find_citations(text: str) -> list[Citation]:
             continue
         items_text = match.group("items")
         items_start = match.start("items")
+        other_act = _of_other_law(text, match.end())
         last_number = ""
         last_subs: list[str] = []
         for item in re.finditer(rf"{_ONE}|(?:{_SUB})+", items_text, re.IGNORECASE):
@@ -137,6 +157,7 @@ def find_citations(text: str) -> list[Citation]:
                         start=items_start + item.start(),
                         end=items_start + item.end(),
                         text=match.group(0),
+                        other_act=other_act,
                     )
                 )
     for match in US_RE.finditer(text):

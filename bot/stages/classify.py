@@ -264,7 +264,7 @@ def _known_citations(sentence: Sentence, law: Law):
     """(normalised citation, provision) for each citation in the sentence that the law knows;
     an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)")."""
     for cit in find_citations(sentence.flat):
-        if not _prefix_matches(cit.prefix, law):
+        if cit.other_act or not _prefix_matches(cit.prefix, law):
             continue
         provision = law.lookup(cit.citation)
         if provision is not None:

@@ -52,3 +52,25 @@ def test_spans_point_at_the_citation():
 def test_normalise_one_citation():
     assert normalise("s.40(2)") == "s40(2)"
     assert normalise("nothing here") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "other_act"),
+    [
+        ("section 34(1) of the Data Protection Act 2018", True),
+        ("section 106 of the Town and Country Planning Act 1990", True),
+        ("section 40(2) of the Freedom of Information Act 2000", False),
+        ("section 38(1)(b) of the Freedom of Information (Scotland) Act 2002", False),
+        ("section 24A(1) of the FOI Act", False),
+        ("section 12 of the Act", False),
+        ("regulation 12(5)(e) of the Regulations", False),
+    ],
+)
+def test_a_citation_of_another_law_is_marked(text, other_act):
+    assert [c.other_act for c in find_citations(text)] == [other_act]
+
+
+def test_a_us_exemption_list_is_not_read_as_subparagraphs():
+    # a form listing every exemption: "(b)" starts the next item, it is no subparagraph "(B)"
+    text = "(b) (1) (b) (2) (b) (3) Statute: (b) (4) (b) (5) (b) (6) (b) (7) (A) (b) (7) (C)"
+    assert [c.citation for c in find_citations(text)] == ["b1", "b2", "b3", "b4", "b5", "b6", "b7(A)", "b7(C)"]

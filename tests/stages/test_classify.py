@@ -83,3 +83,16 @@ def test_the_police_cost_template_is_a_cost_refusal(triager):
 )
 def test_release_wording(triager, name, outcome):
     assert triager.triage_path(letter(name)).outcome == outcome
+
+
+def test_a_reply_that_holds_some_of_the_information_and_withholds_one_item_is_partial(triager):
+    result = triager.triage_path(OWN / "fire_service_some_held_one_item_exempt.txt")
+    assert result.outcome == "partial_disclosure"
+    assert "refused" in result.labels
+    assert citations(result) == ["s38"]
+
+
+def test_an_acknowledgement_with_a_heading_a_reference_and_a_due_date(triager):
+    result = triager.triage_path(OWN / "department_acknowledgement_heading.txt")
+    assert result.outcome == "acknowledgement"
+    assert not result.needs_review
