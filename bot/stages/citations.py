@@ -79,24 +79,20 @@ class Citation:
     start: int
     end: int
     text: str  # the citation as written (the whole matched phrase)
-    other_act: bool = False  # "section 34(1) of the Data Protection Act 2018": not the access law
+    #: the law named right after it ("... of the Data Protection Act 2018"), or "" when none is
+    #: named ("... of the Act"); whether that is the access law is for the caller to say
+    of_law: str = ""
 
 
-# "... of the Data Protection Act 2018", "... of the Housing Act": a citation of another law. The
-# access laws themselves ("of the Freedom of Information (Scotland) Act 2002", "of the Act", "of
-# the Regulations") are not other laws.
-OTHER_LAW_RE = re.compile(
+# "... of the Data Protection Act 2018", "... of the Freedom of Information (Scotland) Act 2002"
+NAMED_LAW_RE = re.compile(
     r"\s*,?\s*of\s+the\s+(?P<name>(?:[A-Z][\w'’.-]*\s+|and\s+|of\s+|for\s+|\([A-Za-z ]{2,30}\)\s+){1,8}?(?:Act|Regulations?|Order|Rules|Code)\b)"
 )
-ACCESS_LAW_NAMES = re.compile(
-    r"Information|\bFOI|\bOIA\b|\bATIA?\b|\bEIRs?\b",
-    re.IGNORECASE,
-)
 
 
-def _of_other_law(text: str, end: int) -> bool:
-    match = OTHER_LAW_RE.match(text, end)
-    return bool(match) and not ACCESS_LAW_NAMES.search(match.group("name"))
+def _named_law(text: str, end: int) -> str:
+    match = NAMED_LAW_RE.match(text, end)
+    return match.group("name") if match else ""
 
 
 def _norm_sub(sub: str, prefix: str) -> str:
@@ -127,7 +123,7 @@ def find_citations(text: str) -> list[Citation]:
             continue
         items_text = match.group("items")
         items_start = match.start("items")
-        other_act = _of_other_law(text, match.end())
+        of_law = _named_law(text, match.end())
         last_number = ""
         last_subs: list[str] = []
         for item in re.finditer(rf"{_ONE}|(?:{_SUB})+", items_text, re.IGNORECASE):
@@ -157,7 +153,7 @@ def find_citations(text: str) -> list[Citation]:
                         start=items_start + item.start(),
                         end=items_start + item.end(),
                         text=match.group(0),
-                        other_act=other_act,
+                        of_law=of_law,
                     )
                 )
     for match in US_RE.finditer(text):

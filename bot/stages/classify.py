@@ -66,6 +66,7 @@ class CompiledRules:
     signals: dict[str, tuple[tuple[re.Pattern, float, int], ...]]
     review_results: dict[str, tuple[re.Pattern, ...]]
     exemption_context: tuple[re.Pattern, ...]
+    access_law_name: re.Pattern
     thresholds: dict[str, float]
     exclusive: dict[str, tuple[str, ...]]
 
@@ -88,7 +89,8 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     review_results = {name: tuple(_compile(p) for p in pats) for name, pats in data["review_results"].items()}
     exemption_context = tuple(_compile(p) for p in data["exemption_context"]["patterns"])
     exclusive = {name: tuple(others) for name, others in data.get("exclusive", {}).items()}
-    return CompiledRules(contexts, signals, review_results, exemption_context, data["thresholds"], exclusive)
+    access_law_name = _compile(data["citations"]["access_law_name"])
+    return CompiledRules(contexts, signals, review_results, exemption_context, access_law_name, data["thresholds"], exclusive)
 
 
 def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
@@ -234,7 +236,7 @@ def find_exemptions(
         # context from the sentences just before it
         if not any(relying[max(0, index - LIST_CONTEXT) : index + 1]):
             continue
-        for citation, provision in _known_citations(sentence, law):
+        for citation, provision in _known_citations(sentence, law, rules):
             if citation in found:
                 continue
             if not provision.listed:
@@ -250,7 +252,7 @@ def find_exemptions(
     # a ground the letter says is no longer relied on ("Section 18(f) no longer applies")
     for sentence in sentences:
         if "withdrawn" in sentence.contexts:
-            for citation, _ in _known_citations(sentence, law):
+            for citation, _ in _known_citations(sentence, law, rules):
                 found.pop(citation, None)
     # "section 40" and "section 40(2)" in one letter: keep the precise one
     citations = list(found)
@@ -260,11 +262,14 @@ def find_exemptions(
     return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
 
 
-def _known_citations(sentence: Sentence, law: Law):
+def _known_citations(sentence: Sentence, law: Law, rules: CompiledRules):
     """(normalised citation, provision) for each citation in the sentence that the law knows;
-    an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)")."""
+    an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)"). A citation of
+    another law ("section 34(1) of the Data Protection Act 2018") is none of them."""
     for cit in find_citations(sentence.flat):
-        if cit.other_act or not _prefix_matches(cit.prefix, law):
+        if cit.of_law and not rules.access_law_name.search(cit.of_law):
+            continue
+        if not _prefix_matches(cit.prefix, law):
             continue
         provision = law.lookup(cit.citation)
         if provision is not None:

@@ -96,3 +96,11 @@ def test_an_acknowledgement_with_a_heading_a_reference_and_a_due_date(triager):
     result = triager.triage_path(OWN / "department_acknowledgement_heading.txt")
     assert result.outcome == "acknowledgement"
     assert not result.needs_review
+
+
+def test_a_section_of_another_law_is_not_a_ground(triager):
+    # "section 34(1) of the Data Protection Act 2018" is not FOISA s34(1) (investigations)
+    result = triager.triage_path(OWN / "scottish_partial_cites_data_protection_act.txt")
+    assert result.jurisdiction == "scotland_foisa"
+    assert result.outcome == "partial_disclosure"
+    assert citations(result) == ["s38(1)(b)"]
