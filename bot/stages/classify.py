@@ -423,7 +423,7 @@ def _hard_pair_doubt(outcome: Outcome, signals: dict[str, Signal], withheld: flo
         # "you got everything" is the costliest mistake: a letter that also reads as a holding
         # letter (late, sorry, still working on it) goes to a person, and so does a release read
         # from weak evidence alone ("please see attached", one figure)
-        not_yet = max(signals["delay"].score, signals["apology"].score, signals["undecided"].score)
+        not_yet = max(delay, signals["apology"].score, signals["undecided"].score)
         weak = released < strong
         return math.exp(-0.35 * (withheld + not_held + partial)) * unsure_kind * (0.5 if not_yet >= t or weak else 1.0)
     if outcome == Outcome.NOT_HELD:
