@@ -39,6 +39,9 @@ _WORDS = {
     "art": "art",
     "exemption": "b",
     "exemptions": "b",
+    # the EIR's word for its grounds: "we are applying exception 12(4)(a)"
+    "exception": "reg",
+    "exceptions": "reg",
 }
 
 _NUMBER = r"\d{1,3}(?:\.\d{1,2}(?=[\s(,;:]|$))?[A-Z]{0,2}(?![A-Za-z])"
@@ -51,11 +54,14 @@ _DESC = r"(?:\s*\([^()\d]{6,80}\))?"
 
 _WORD_RE = (
     r"(?:sections?|secs?\.?|subsections?|paragraphs?|regulations?|regs?\.?|articles?|art\.?"
-    r"|exemptions?|ss?\.?|r\.|§§?)"
+    r"|exemptions?|exceptions?|ss?\.?|r\.|§§?)"
 )
 
 CITATION_RE = re.compile(
-    rf"(?<![\w/])(?P<word>{_WORD_RE})\s*(?P<items>{_ONE}(?:{_DESC}{_JOIN}{_ITEM})*)",
+    rf"(?<![\w/])(?P<word>{_WORD_RE})\s*(?P<items>{_ONE}(?:{_DESC}{_JOIN}{_ITEM})*)"
+    # no word at all, but the shape of a provision right after "under": "exempt under 40(2)",
+    # "an exception under 12(4)(d)"; the numbers are the letter's own law's
+    rf"|(?<![\w/])(?P<bare>under|by virtue of|pursuant to)\s+(?P<bare_items>\d{{1,3}}[A-Z]?\s?{_SUB}(?:\s?{_SUB})*(?:{_JOIN}{_ITEM})*)(?![\w(])",
     re.IGNORECASE,
 )
 
@@ -67,6 +73,9 @@ US_RE = re.compile(
 
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
 _SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)")
+
+#: the `word` of a citation written with no word before its numbers ("exempt under 40(2)")
+BARE = "(none)"
 
 ROMAN = re.compile(r"^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)$", re.IGNORECASE)
 ROMAN_VALUES = ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"]
@@ -82,6 +91,15 @@ class Citation:
     #: the law named right after it ("... of the Data Protection Act 2018"), or "" when none is
     #: named ("... of the Act"); whether that is the access law is for the caller to say
     of_law: str = ""
+    #: the word that introduced it, lower case ("section", "exemptions"); "" for the US forms
+    word: str = ""
+
+    def in_numbering_of(self, prefix: str) -> str:
+        """The same numbers under another law's prefix: "Exemptions 24(1)" in a letter under a
+        law that cites sections is s24(1), not the US b24(1)."""
+        number = re.match(r"[^(]*", self.citation[len(self.prefix) :]).group(0)
+        subs = _SUB_RE.findall(self.citation[len(self.prefix) + len(number) :])
+        return f"{prefix}{number}" + "".join(_norm_sub(sub, prefix) for sub in subs)
 
 
 # "... of the Data Protection Act 2018", "... of the Freedom of Information (Scotland) Act 2002"
@@ -115,14 +133,17 @@ def find_citations(text: str) -> list[Citation]:
     """Every citation in `text`, in order, normalised; a list like "31 and 24" yields two."""
     found: list[Citation] = []
     for match in CITATION_RE.finditer(text):
-        word = match.group("word").lower().rstrip(".")
-        prefix = _WORDS.get(word)
-        if prefix is None:
-            continue
-        if word in {"s", "ss", "r"} and not _plausible_short_word(text, match):
-            continue
-        items_text = match.group("items")
-        items_start = match.start("items")
+        if match.group("bare"):
+            word, prefix, items_group = BARE, "s", "bare_items"
+        else:
+            word, items_group = match.group("word").lower().rstrip("."), "items"
+            prefix = _WORDS.get(word)
+            if prefix is None:
+                continue
+            if word in {"s", "ss", "r"} and not _plausible_short_word(text, match):
+                continue
+        items_text = match.group(items_group)
+        items_start = match.start(items_group)
         of_law = _named_law(text, match.end())
         last_number = ""
         last_subs: list[str] = []
@@ -154,6 +175,7 @@ def find_citations(text: str) -> list[Citation]:
                         end=items_start + item.end(),
                         text=match.group(0),
                         of_law=of_law,
+                        word=word,
                     )
                 )
     for match in US_RE.finditer(text):

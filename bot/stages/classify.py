@@ -67,6 +67,7 @@ class CompiledRules:
     review_results: dict[str, tuple[re.Pattern, ...]]
     exemption_context: tuple[re.Pattern, ...]
     access_law_name: re.Pattern
+    law_numbered_words: frozenset[str]
     thresholds: dict[str, float]
     exclusive: dict[str, tuple[str, ...]]
 
@@ -90,7 +91,10 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     exemption_context = tuple(_compile(p) for p in data["exemption_context"]["patterns"])
     exclusive = {name: tuple(others) for name, others in data.get("exclusive", {}).items()}
     access_law_name = _compile(data["citations"]["access_law_name"])
-    return CompiledRules(contexts, signals, review_results, exemption_context, access_law_name, data["thresholds"], exclusive)
+    law_numbered_words = frozenset(data["citations"]["law_numbered_words"])
+    return CompiledRules(
+        contexts, signals, review_results, exemption_context, access_law_name, law_numbered_words, data["thresholds"], exclusive
+    )
 
 
 def split_sentences(text: str, rules: CompiledRules) -> list[Sentence]:
@@ -215,7 +219,7 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
 
 
 #: sentences whose citations are not grounds relied on by this letter
-NOT_RELIED_ON = frozenset({"hypothetical", "rights_footer", "negated", "statistics"})
+NOT_RELIED_ON = frozenset({"hypothetical", "conditional", "rights_footer", "negated", "statistics"})
 
 
 def find_exemptions(
@@ -269,11 +273,14 @@ def _known_citations(sentence: Sentence, law: Law, rules: CompiledRules):
     for cit in find_citations(sentence.flat):
         if cit.of_law and not rules.access_law_name.search(cit.of_law):
             continue
-        if not _prefix_matches(cit.prefix, law):
+        citation = cit.citation
+        if cit.word in rules.law_numbered_words and cit.prefix != law.citation_prefix:
+            citation = cit.in_numbering_of(law.citation_prefix)
+        elif not _prefix_matches(cit.prefix, law):
             continue
-        provision = law.lookup(cit.citation)
+        provision = law.lookup(citation)
         if provision is not None:
-            yield (provision.citation if law.alias_of(cit.citation) else cit.citation), provision
+            yield (provision.citation if law.alias_of(citation) else citation), provision
 
 
 def _listed(found: list[tuple[Exemption | None, str]]) -> list[tuple[Exemption, str]]:
@@ -486,7 +493,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     if outcome == Outcome.DELAY or ncnd:
         # an extension notice names the exemptions it is still considering ("may be exempt under
         # ..."), and a neither-confirm-nor-deny reply those that would apply "if it were held"
-        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - {"hypothetical"}))
+        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - {"hypothetical", "conditional"}))
     elif result in ("partly", "overturned"):
         # a review that changes the decision: the grounds of the reply under review count only
         # where the review itself still relies on them

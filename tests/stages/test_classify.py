@@ -104,3 +104,20 @@ def test_a_section_of_another_law_is_not_a_ground(triager):
     assert result.jurisdiction == "scotland_foisa"
     assert result.outcome == "partial_disclosure"
     assert citations(result) == ["s38(1)(b)"]
+
+
+def test_an_extension_to_weigh_the_public_interest_is_a_delay_notice(triager):
+    # "we need to extend our response time limit ... in order to assess whether the public
+    # interest is in withholding the information": the clause weighs an outcome, the sentence
+    # still says the answer will be late
+    result = triager.triage_path(OWN / "department_public_interest_extension.txt")
+    assert result.outcome == "delay"
+    assert citations(result) == ["s35(1)(a)", "s35(1)(b)"]
+
+
+def test_eir_grounds_named_as_exceptions_or_by_bare_numbers(triager):
+    # "applying exception 12(4) (a)", "excepted under 12(5)(a)"
+    result = triager.triage_path(OWN / "agency_eir_exception_words.txt")
+    assert result.jurisdiction == "uk_eir"
+    assert result.outcome == "partial_disclosure"
+    assert citations(result) == ["reg12(4)(a)", "reg12(5)(a)"]
