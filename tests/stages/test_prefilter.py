@@ -60,3 +60,20 @@ def test_no_rule_pattern_is_skipped_on_a_sentence_it_matches() -> None:
                 skipped += not allowed
     # the filter is worth having: most pattern/sentence pairs are ruled out without a regex
     assert skipped > checked / 2
+
+
+def test_no_reference_label_is_skipped_where_it_matches() -> None:
+    """The entity stage's reference labels use the same filter: sound on every letter's head."""
+    from bot.stages.entities import EntityTagger
+
+    tagger = EntityTagger(load_rulebook())
+    letters = sorted(LETTERS.glob("*/*.txt"))
+    skipped = 0
+    for path in letters:
+        head = path.read_text(encoding="utf-8")[:4000]
+        low = lowered(head)
+        for pattern, prefilter in zip(tagger._reference_res, tagger._reference_filters, strict=True):
+            allowed = prefilter.may_match(low)
+            assert allowed or not pattern.search(head), (pattern.pattern, path.name)
+            skipped += not allowed
+    assert skipped > 0
