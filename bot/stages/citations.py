@@ -142,6 +142,8 @@ def find_citations(text: str) -> list[Citation]:
                 continue
             if word in {"s", "ss", "r"} and not _plausible_short_word(text, match):
                 continue
+            if word in {"paragraph", "paragraphs"} and not re.match(rf"{_NUMBER}\s?{_SUB}", match.group("items")):
+                continue  # "redactions at paragraphs 17, 26 and 44" are the document's paragraphs
         items_text = match.group(items_group)
         items_start = match.start(items_group)
         of_law = _named_law(text, match.end())

@@ -40,7 +40,13 @@ def test_citations_are_found_and_normalised(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["it's 40 pages long", "we received 24 requests and 31 complaints", "see pages 12 and 14", "Dear Sir"],
+    [
+        "it's 40 pages long",
+        "we received 24 requests and 31 complaints",
+        "see pages 12 and 14",
+        "Dear Sir",
+        "Redactions noted at paragraphs 17, 26 and 44 were made",  # the document's paragraphs
+    ],
 )
 def test_numbers_that_are_not_citations_are_ignored(text):
     assert find_citations(text) == []

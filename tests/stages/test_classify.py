@@ -121,3 +121,12 @@ def test_eir_grounds_named_as_exceptions_or_by_bare_numbers(triager):
     assert result.jurisdiction == "uk_eir"
     assert result.outcome == "partial_disclosure"
     assert citations(result) == ["reg12(4)(a)", "reg12(5)(a)"]
+
+
+def test_a_scottish_review_that_confirms_the_decision_with_modifications(triager):
+    # FOISA s21(4)(a): "confirmed with modifications" is a partly changed decision; "I have
+    # completed my review of our response" is this review, not the reply under review retold
+    result = triager.triage_path(OWN / "scottish_review_confirmed_with_modifications.txt")
+    assert result.outcome == "review_decision"
+    assert result.review_result == "partly"
+    assert citations(result) == ["s38(1)(b)"]
