@@ -130,3 +130,10 @@ def test_a_scottish_review_that_confirms_the_decision_with_modifications(triager
     assert result.outcome == "review_decision"
     assert result.review_result == "partly"
     assert citations(result) == ["s38(1)(b)"]
+
+
+def test_a_definitions_subsection_quoted_from_the_act_is_not_a_ground(triager):
+    # "Section 40(7) of the Act says: 'In this section, the data protection principles means ...'"
+    result = triager.triage_path(OWN / "university_partial_quotes_section_40_definitions.txt")
+    assert result.outcome == "partial_disclosure"
+    assert citations(result) == ["s40(2)"]
