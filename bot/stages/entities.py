@@ -113,13 +113,19 @@ class EntityTagger:
 
     def entities(self, text: str) -> list[Entity]:
         doc = self.nlp(text[: self.max_chars])
-        out = []
+        out: list[Entity] = []
         for ent in doc.ents:
             if ent.label_ not in KEPT_LABELS:
                 continue
             start, end = ent.start_char, ent.end_char
             if ent.label_ == "MONEY" and start > 0 and text[start - 1] in "£$€":
                 start -= 1  # the sm model leaves the currency sign out of the span
+            if out and start < out[-1].end:
+                continue  # inside an ORG completed below
+            if ent.label_ == "ORG" and ORG_OPEN_END_RE.search(text, start, end):
+                # the sm model may stop an ORG before a place name: "the Police Service of" | "Northern Ireland"
+                rest = ORG_CONTINUES_RE.match(text, end)
+                end = rest.end() if rest else end
             out.append(Entity(text=text[start:end], label=ent.label_, start=start, end=end))
         return out
 
@@ -146,7 +152,7 @@ class EntityTagger:
         candidates = lines[:25] + lines[-15:]
         skip = set(self.rules.get("authority_skip", []))
         for line in candidates:
-            if line.lower() in skip:
+            if line.lower() in skip or HEADER_LINE_RE.match(line):
                 continue
             if 3 < len(line) <= 70 and self._authority_re.search(line) and _looks_like_name(line):
                 return _clean_authority(line)
@@ -255,6 +261,14 @@ def _looks_like_name(line: str) -> bool:
     capitalised = sum(1 for w in words if w[:1].isupper() or w in {"of", "for", "and", "&", "the", "de", "la", "-"})
     return capitalised >= max(1, len(words) - 1)
 
+
+#: a subject or header line quoted in the letter names the topic, not the sender: "Subject: Police Kit"
+HEADER_LINE_RE = re.compile(r"(?:subject|re|fw|fwd|date|sent|cc)\s*:", re.IGNORECASE)
+
+#: an ORG span that cannot end there ("the Police Service of"), and the capitalised words that
+#: complete it on the same line
+ORG_OPEN_END_RE = re.compile(r"\b(?:of|for|and|the|&)$", re.IGNORECASE)
+ORG_CONTINUES_RE = re.compile(r"(?: [A-Z][\w’'&-]*){1,4}")
 
 SMALL_WORDS = {"of", "for", "and", "the", "in", "on", "at", "to", "de", "du", "la", "le", "na", "an"}
 

@@ -110,3 +110,20 @@ def test_field_accuracy_on_the_tuning_letters(triager):
     assert rates["letter"] >= 0.88, rates
     assert rates["request_received"] >= 0.85, rates
     assert rates["authority"] >= 0.88, rates
+
+
+OWN = LETTERS.parent / "entities"
+
+
+def test_an_org_the_model_stops_before_a_place_name_is_completed(tagger):
+    # the sm model tags "The Police Service of" alone; a name cannot end with "of"
+    text = (OWN / "org_cut_before_place_name.txt").read_text(encoding="utf-8")
+    orgs = [e.text for e in tagger.entities(text) if e.label == "ORG"]
+    assert orgs == ["The Police Service of Northern Ireland"]
+
+
+def test_a_subject_line_is_not_the_authority(triager):
+    # a disclosure-log entry with no letterhead: "Subject: Police Vehicle Tracking" names the topic
+    result = triager.triage_path(OWN / "police_log_subject_line_no_letterhead.txt")
+    assert not result.authority.lower().startswith("subject")
+    assert result.reference == "FOI/20417"
