@@ -137,3 +137,9 @@ def test_a_definitions_subsection_quoted_from_the_act_is_not_a_ground(triager):
     result = triager.triage_path(OWN / "university_partial_quotes_section_40_definitions.txt")
     assert result.outcome == "partial_disclosure"
     assert citations(result) == ["s40(2)"]
+
+
+def test_reasons_set_out_below_and_a_signed_copy_attached_are_no_release(triager):
+    result = triager.triage_path(OWN / "council_refusal_reasons_set_out_below.txt")
+    assert result.outcome == "refused"
+    assert citations(result) == ["s42(1)"]
