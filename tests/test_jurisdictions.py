@@ -21,7 +21,6 @@ D = dt.date
 KNOWN_WRONG = {
     "scot-007-council-acknowledgement": "detected as EISR: the acknowledgement mentions environmental information",
     "ie-014-harbour-board-investigation-refused": "s30(1)(a) stated only in a heading and a paraphrase of the Act (may refuse)",
-    "us-021-border-authority-glomar": "Glomar reply read as partial",
     "ca-051-marine-safety-post-complaint-release": "ground released after the complaint still listed",
     "eu-056-commission-dg-consafe-extension": "Article 4(5) consultation listed during an extension",
     "eu-059-rail-freight-agency-confirmatory-wider-access": "lifted Article 4(3) redactions still listed",

@@ -143,3 +143,12 @@ def test_reasons_set_out_below_and_a_signed_copy_attached_are_no_release(triager
     result = triager.triage_path(OWN / "council_refusal_reasons_set_out_below.txt")
     assert result.outcome == "refused"
     assert citations(result) == ["s42(1)"]
+
+
+def test_a_glomar_reply_published_with_a_bracketed_redaction_note(triager):
+    # "[address redacted for this copy]" is the publisher's note, not a redaction of records;
+    # "you have not identified a public interest" is no search that found nothing
+    result = triager.triage_path(OWN / "us_glomar_published_copy_with_bracketed_note.txt")
+    assert result.outcome == "refused"
+    assert result.ncnd
+    assert citations(result) == ["b6", "b7(C)"]
