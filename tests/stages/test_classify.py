@@ -98,57 +98,57 @@ def test_an_acknowledgement_with_a_heading_a_reference_and_a_due_date(triager):
     assert not result.needs_review
 
 
-def test_a_section_of_another_law_is_not_a_ground(triager):
-    # "section 34(1) of the Data Protection Act 2018" is not FOISA s34(1) (investigations)
-    result = triager.triage_path(OWN / "scottish_partial_cites_data_protection_act.txt")
-    assert result.jurisdiction == "scotland_foisa"
-    assert result.outcome == "partial_disclosure"
-    assert citations(result) == ["s38(1)(b)"]
+#: letters written for these tests, each pinning one mechanism: what the letter must be read as
+OWN_LETTERS = [
+    pytest.param(
+        "scottish_partial_cites_data_protection_act",
+        {"jurisdiction": "scotland_foisa", "outcome": "partial_disclosure", "citations": ["s38(1)(b)"]},
+        id="a section of another law is no ground",  # "section 34(1) of the Data Protection Act 2018" is not FOISA s34(1)
+    ),
+    pytest.param(
+        "department_public_interest_extension",
+        {"outcome": "delay", "citations": ["s35(1)(a)", "s35(1)(b)"]},
+        # "we need to extend our response time limit ... in order to assess whether the public
+        # interest is in withholding the information": the clause weighs an outcome, the
+        # sentence still says the answer will be late
+        id="an extension to weigh the public interest is a delay notice",
+    ),
+    pytest.param(
+        "agency_eir_exception_words",
+        {"jurisdiction": "uk_eir", "outcome": "partial_disclosure", "citations": ["reg12(4)(a)", "reg12(5)(a)"]},
+        id="EIR grounds named as exceptions or by bare numbers",  # "applying exception 12(4) (a)", "excepted under 12(5)(a)"
+    ),
+    pytest.param(
+        "scottish_review_confirmed_with_modifications",
+        {"outcome": "review_decision", "review_result": "partly", "citations": ["s38(1)(b)"]},
+        # FOISA s21(4)(a): "confirmed with modifications" is a partly changed decision; "I have
+        # completed my review of our response" is this review, not the reply under review retold
+        id="a Scottish review that confirms the decision with modifications",
+    ),
+    pytest.param(
+        "university_partial_quotes_section_40_definitions",
+        {"outcome": "partial_disclosure", "citations": ["s40(2)"]},
+        # "Section 40(7) of the Act says: 'In this section, the data protection principles means ...'"
+        id="a definitions subsection quoted from the Act is no ground",
+    ),
+    pytest.param(
+        "council_refusal_reasons_set_out_below",
+        {"outcome": "refused", "citations": ["s42(1)"]},
+        id="reasons set out below and a signed copy attached are no release",
+    ),
+    pytest.param(
+        "us_glomar_published_copy_with_bracketed_note",
+        {"outcome": "refused", "ncnd": True, "citations": ["b6", "b7(C)"]},
+        # "[address redacted for this copy]" is the publisher's note, not a redaction of records;
+        # "you have not identified a public interest" is no search that found nothing
+        id="a Glomar reply published with a bracketed redaction note",
+    ),
+]
 
 
-def test_an_extension_to_weigh_the_public_interest_is_a_delay_notice(triager):
-    # "we need to extend our response time limit ... in order to assess whether the public
-    # interest is in withholding the information": the clause weighs an outcome, the sentence
-    # still says the answer will be late
-    result = triager.triage_path(OWN / "department_public_interest_extension.txt")
-    assert result.outcome == "delay"
-    assert citations(result) == ["s35(1)(a)", "s35(1)(b)"]
-
-
-def test_eir_grounds_named_as_exceptions_or_by_bare_numbers(triager):
-    # "applying exception 12(4) (a)", "excepted under 12(5)(a)"
-    result = triager.triage_path(OWN / "agency_eir_exception_words.txt")
-    assert result.jurisdiction == "uk_eir"
-    assert result.outcome == "partial_disclosure"
-    assert citations(result) == ["reg12(4)(a)", "reg12(5)(a)"]
-
-
-def test_a_scottish_review_that_confirms_the_decision_with_modifications(triager):
-    # FOISA s21(4)(a): "confirmed with modifications" is a partly changed decision; "I have
-    # completed my review of our response" is this review, not the reply under review retold
-    result = triager.triage_path(OWN / "scottish_review_confirmed_with_modifications.txt")
-    assert result.outcome == "review_decision"
-    assert result.review_result == "partly"
-    assert citations(result) == ["s38(1)(b)"]
-
-
-def test_a_definitions_subsection_quoted_from_the_act_is_not_a_ground(triager):
-    # "Section 40(7) of the Act says: 'In this section, the data protection principles means ...'"
-    result = triager.triage_path(OWN / "university_partial_quotes_section_40_definitions.txt")
-    assert result.outcome == "partial_disclosure"
-    assert citations(result) == ["s40(2)"]
-
-
-def test_reasons_set_out_below_and_a_signed_copy_attached_are_no_release(triager):
-    result = triager.triage_path(OWN / "council_refusal_reasons_set_out_below.txt")
-    assert result.outcome == "refused"
-    assert citations(result) == ["s42(1)"]
-
-
-def test_a_glomar_reply_published_with_a_bracketed_redaction_note(triager):
-    # "[address redacted for this copy]" is the publisher's note, not a redaction of records;
-    # "you have not identified a public interest" is no search that found nothing
-    result = triager.triage_path(OWN / "us_glomar_published_copy_with_bracketed_note.txt")
-    assert result.outcome == "refused"
-    assert result.ncnd
-    assert citations(result) == ["b6", "b7(C)"]
+@pytest.mark.parametrize(("name", "expected"), OWN_LETTERS)
+def test_own_letter_is_read_right(triager, name, expected):
+    result = triager.triage_path(OWN / f"{name}.txt")
+    got = {"citations": citations(result)}
+    got.update({field: getattr(result, field) for field in expected if field != "citations"})
+    assert got == expected
