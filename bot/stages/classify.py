@@ -25,8 +25,13 @@ from bot.stages.citations import find_citations
 from bot.stages.prefilter import lowered, prefilter_for
 
 PARAGRAPH_RE = re.compile(r"\n[ \t]*\n+")
+#: "withheld under reg. 12(5)(a)", "s. 40(2)", "art. 4(1)(b)", "No. 3": a number after these is no new sentence
+_ABBREVIATION_BEFORE = "".join(
+    rf"(?<!\b{word}\.)" for word in ("[Rr]eg", "[Rr]egs", "[Ss]", "[Ss]s", "[Ss]ec", "[Aa]rt", "[Pp]ara", "[Nn]o")
+)
+
 SENTENCE_END_RE = re.compile(
-    r"(?<=[.!?])[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])"
+    rf"(?<=[.!?])(?:{_ABBREVIATION_BEFORE}[\"'”’)]?\s+(?=[A-Z0-9\"“‘(•\-])|[\"'”’)]?\s+(?=[A-Z\"“‘(•\-]))"
     r"|\n(?=\s*(?:[-•*▪]|\(?\d{1,2}[.)]|[A-Z][a-z]+:)\s)"
     r"|\n(?=\s*(?:(?:Q|Question\s*)\d+\s*[-–:.)]?|(?:A|Answer|Response)\s*\d*\s*[-–:.)])\s)"
     r"|\n(?=[^\n]*\|)"  # table rows
@@ -191,7 +196,11 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
     matcher = SentenceMatcher([s.flat for s in sentences])
 
     def signal_hits(signal: str) -> set[int]:
-        return set().union(*(matcher.hits(p) for p, _, _ in rules.signals[signal]))
+        """Sentences where the signal counts: matched, and not in a context that blocks it
+        ("nothing has been withheld" is no withholding, so it takes no sentence from `full`)."""
+        blocked = excluded_by.get(signal, set())
+        matched = set().union(*(matcher.hits(p) for p, _, _ in rules.signals[signal]))
+        return {i for i in matched if not (sentences[i].contexts & blocked)}
 
     scores: dict[str, Signal] = {}
     for name, patterns in rules.signals.items():

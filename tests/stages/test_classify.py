@@ -79,10 +79,24 @@ def test_the_police_cost_template_is_a_cost_refusal(triager):
         ("240_department_fee_notice_s13_above_limit", "fee_notice"),  # "not obliged to comply ... until the fee has been paid"
         ("103_police_fee_s13_over_limit_offer", "fee_notice"),  # "not required to comply ... free of charge"
         ("018_council_partial_not_held_part", "partial_disclosure"),  # three "A - 19" answers and one not held
+        # "all of the information we hold ... and nothing has been withheld": the negated withholding
+        # takes no sentence from the release
+        ("187_eir_water_full_pdf_hyphenation_page_headers_overflows", "full_disclosure"),
     ],
 )
 def test_release_wording(triager, name, outcome):
     assert triager.triage_path(letter(name)).outcome == outcome
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("031_eir_partial_reg12_5_a_flood", ["reg12(5)(a)"]),  # "withheld under reg. 12(5)(a)": no sentence ends at "reg."
+        ("124_eir_council_partial_reg_13_objections", ["reg13"]),
+    ],
+)
+def test_an_abbreviated_word_before_the_numbers_keeps_its_sentence(triager, name, expected):
+    assert citations(triager.triage_path(letter(name))) == expected
 
 
 def test_a_reply_that_holds_some_of_the_information_and_withholds_one_item_is_partial(triager):
