@@ -108,9 +108,19 @@ NAMED_LAW_RE = re.compile(
 )
 
 
-def _named_law(text: str, end: int) -> str:
+# "... of that Act": the law is the one named last before the citation
+THAT_ACT_RE = re.compile(r"\s*,?\s*of\s+(?:that|the said|the same)\s+Act\b")
+ACT_NAME_RE = re.compile(r"\b(?:the\s+)?((?:[A-Z][\w'’.-]*\s+|and\s+|of\s+|for\s+|\([A-Za-z ]{2,30}\)\s+){1,8}?Act)\b")
+
+
+def _named_law(text: str, end: int, start: int = 0) -> str:
     match = NAMED_LAW_RE.match(text, end)
-    return match.group("name") if match else ""
+    if match:
+        return match.group("name")
+    if THAT_ACT_RE.match(text, end):
+        names = ACT_NAME_RE.findall(text, 0, start)
+        return names[-1] if names else ""
+    return ""
 
 
 def _norm_sub(sub: str, prefix: str) -> str:
@@ -146,7 +156,7 @@ def find_citations(text: str) -> list[Citation]:
                 continue  # "redactions at paragraphs 17, 26 and 44" are the document's paragraphs
         items_text = match.group(items_group)
         items_start = match.start(items_group)
-        of_law = _named_law(text, match.end())
+        of_law = _named_law(text, match.end(), match.start())
         last_number = ""
         last_subs: list[str] = []
         for item in re.finditer(rf"{_ONE}|(?:{_SUB})+", items_text, re.IGNORECASE):

@@ -72,6 +72,12 @@ def test_normalise_one_citation():
         ("section 24A(1) of the FOI Act", "FOI Act"),
         ("section 12 of the Act", ""),
         ("regulation 12(5)(e) of the Regulations", ""),
+        # "of that Act": the Act named last before it
+        (
+            "The Commissioners for Revenue and Customs Act 2005 prohibits it, and section 23 of that Act applies",
+            "The Commissioners for Revenue and Customs Act",
+        ),
+        ("section 40(2) of that Act", ""),
     ],
 )
 def test_the_law_a_citation_names_is_reported(text, law):
