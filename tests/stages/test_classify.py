@@ -157,6 +157,13 @@ OWN_LETTERS = [
         # "you have not identified a public interest" is no search that found nothing
         id="a Glomar reply published with a bracketed redaction note",
     ),
+    pytest.param(
+        "council_review_partly_names_released",
+        {"outcome": "review_decision", "review_result": "partly", "citations": ["s43(2)"]},
+        # "The original response redacted the names ... under section 40(2)" retells the decision
+        # under review; "I do not consider that section 40(2) applies ... should not have redacted"
+        id="a review that releases the names relies only on the ground it keeps",
+    ),
 ]
 
 
