@@ -190,10 +190,16 @@ def fold_quoted_lines(text: str, rules: FoldRules) -> str:
 
 
 def drop_disclaimers(text: str, rules: FoldRules) -> str:
+    """Drop mail-gateway footers. A short paragraph that holds one is dropped from the line where
+    the footer starts: a letter with no blank lines in it keeps what comes before its footer."""
     kept = []
     for paragraph in PARAGRAPH_BREAK.split(text):
-        if len(paragraph) <= rules.disclaimer_max_chars and any(p.search(paragraph) for p in rules.disclaimer):
-            continue
+        if len(paragraph) <= rules.disclaimer_max_chars:
+            starts = [m.start() for p in rules.disclaimer if (m := p.search(paragraph))]
+            if starts:
+                paragraph = paragraph[: paragraph.rfind("\n", 0, min(starts)) + 1].rstrip()
+                if not paragraph:
+                    continue
         kept.append(paragraph)
     return "\n\n".join(kept)
 

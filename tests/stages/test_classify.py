@@ -164,6 +164,23 @@ OWN_LETTERS = [
         # under review; "I do not consider that section 40(2) applies ... should not have redacted"
         id="a review that releases the names relies only on the ground it keeps",
     ),
+    pytest.param(
+        "council_auto_acknowledgement_one_paragraph",
+        {"outcome": "acknowledgement", "citations": []},
+        # a message without blank lines whose gateway footer is at its end: the footer goes, the
+        # acknowledgement before it stays ("We confirm that we have received your correspondence")
+        id="an automatic acknowledgement in one paragraph with its footer",
+    ),
+    pytest.param(
+        "council_log_entry_q_and_a_figures",
+        {"outcome": "full_disclosure", "citations": []},
+        id="a log entry answering 'Q1 - 214', 'Q2 - £86k'",
+    ),
+    pytest.param(
+        "fire_service_log_entry_outcome_refuse",
+        {"outcome": "refused", "citations": ["s22"]},
+        id="a log entry that applies s22 and says 'Outcome: Refuse'",
+    ),
 ]
 
 
