@@ -181,6 +181,11 @@ OWN_LETTERS = [
         {"outcome": "refused", "citations": ["s22"]},
         id="a log entry that applies s22 and says 'Outcome: Refuse'",
     ),
+    pytest.param(
+        "us_department_interim_release_subsection_b",
+        {"jurisdiction": "us_foia", "outcome": "partial_disclosure", "citations": ["b5"]},
+        id="a US letter citing 'Title 5 USC Section 552' and 'subsection (b) (5)'",
+    ),
 ]
 
 
