@@ -113,7 +113,8 @@ THAT_ACT_RE = re.compile(r"\s*,?\s*of\s+(?:that|the said|the same)\s+Act\b")
 ACT_NAME_RE = re.compile(r"\b(?:the\s+)?((?:[A-Z][\w'’.-]*\s+|and\s+|of\s+|for\s+|\([A-Za-z ]{2,30}\)\s+){1,8}?Act)\b")
 
 
-def _named_law(text: str, end: int, start: int = 0) -> str:
+def _named_law(text: str, start: int, end: int) -> str:
+    """The law named by the words after a citation spanning text[start:end], or ""."""
     match = NAMED_LAW_RE.match(text, end)
     if match:
         return match.group("name")
@@ -156,7 +157,7 @@ def find_citations(text: str) -> list[Citation]:
                 continue  # "redactions at paragraphs 17, 26 and 44" are the document's paragraphs
         items_text = match.group(items_group)
         items_start = match.start(items_group)
-        of_law = _named_law(text, match.end(), match.start())
+        of_law = _named_law(text, match.start(), match.end())
         last_number = ""
         last_subs: list[str] = []
         for item in re.finditer(rf"{_ONE}|(?:{_SUB})+", items_text, re.IGNORECASE):

@@ -195,19 +195,22 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
             excluded_by.setdefault(signal, set()).add(name)
     matcher = SentenceMatcher([s.flat for s in sentences])
 
-    def signal_hits(signal: str) -> set[int]:
-        """Sentences where the signal counts: matched, and not in a context that blocks it
-        ("nothing has been withheld" is no withholding, so it takes no sentence from `full`)."""
+    def unblocked(signal: str) -> list[int]:
+        """Sentences in no context that blocks the signal."""
         blocked = excluded_by.get(signal, set())
+        return [i for i, s in enumerate(sentences) if not (s.contexts & blocked)]
+
+    def signal_hits(signal: str) -> set[int]:
+        """Sentences where the signal counts: matched and unblocked ("nothing has been withheld"
+        is no withholding, so it takes no sentence from `full`)."""
         matched = set().union(*(matcher.hits(p) for p, _, _ in rules.signals[signal]))
-        return {i for i in matched if not (sentences[i].contexts & blocked)}
+        return matched.intersection(unblocked(signal))
 
     scores: dict[str, Signal] = {}
     for name, patterns in rules.signals.items():
         sig = Signal()
-        blocked = excluded_by.get(name, set())
         taken_by_rivals = set().union(*(signal_hits(r) for r in rules.exclusive.get(name, ())))
-        eligible = [i for i, s in enumerate(sentences) if not (s.contexts & blocked) and i not in taken_by_rivals]
+        eligible = [i for i in unblocked(name) if i not in taken_by_rivals]
         for pattern, weight, times in patterns:
             hits = matcher.hits(pattern)
             if not hits:
@@ -227,8 +230,10 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
     return scores
 
 
+#: sentences that only contemplate an outcome ("if any information is exempt ...")
+SPECULATIVE = frozenset({"hypothetical", "conditional"})
 #: sentences whose citations are not grounds relied on by this letter
-NOT_RELIED_ON = frozenset({"hypothetical", "conditional", "rights_footer", "negated", "statistics"})
+NOT_RELIED_ON = SPECULATIVE | {"rights_footer", "negated", "statistics"}
 
 
 def find_exemptions(
@@ -502,7 +507,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     if outcome == Outcome.DELAY or ncnd:
         # an extension notice names the exemptions it is still considering ("may be exempt under
         # ..."), and a neither-confirm-nor-deny reply those that would apply "if it were held"
-        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - {"hypothetical", "conditional"}))
+        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - SPECULATIVE))
     elif result in ("partly", "overturned"):
         # a review that changes the decision: the grounds of the reply under review count only
         # where the review itself still relies on them
