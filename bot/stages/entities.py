@@ -76,6 +76,7 @@ class EntityTagger:
         # a label pattern whose words are not in the letter is not run (all are case-insensitive)
         self._reference_filters = [prefilter_for(pattern.pattern) for pattern in self._reference_res]
         self._reference_bare = re.compile(self.rules["reference_bare"])
+        self._topic_line_re = re.compile(self.rules["topic_line"], re.IGNORECASE)
         self._authority_re = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in self.rules["authority_words"]) + r")\b", re.IGNORECASE
         )
@@ -152,7 +153,7 @@ class EntityTagger:
         candidates = lines[:25] + lines[-15:]
         skip = set(self.rules.get("authority_skip", []))
         for line in candidates:
-            if line.lower() in skip or HEADER_LINE_RE.match(line):
+            if line.lower() in skip or self._topic_line_re.match(line):
                 continue
             if 3 < len(line) <= 70 and self._authority_re.search(line) and _looks_like_name(line):
                 return _clean_authority(line)
@@ -261,9 +262,6 @@ def _looks_like_name(line: str) -> bool:
     capitalised = sum(1 for w in words if w[:1].isupper() or w in {"of", "for", "and", "&", "the", "de", "la", "-"})
     return capitalised >= max(1, len(words) - 1)
 
-
-#: a subject or header line quoted in the letter names the topic, not the sender: "Subject: Police Kit"
-HEADER_LINE_RE = re.compile(r"(?:subject|re|fw|fwd|date|sent|cc)\s*:", re.IGNORECASE)
 
 #: an ORG span that cannot end there ("the Police Service of"), and the capitalised words that
 #: complete it on the same line
