@@ -131,6 +131,20 @@ def test_new_zealand_goes_straight_to_the_ombudsman(triager):
     assert "Dear Office of the Ombudsman" in result.next_steps[0].draft
 
 
+def test_new_zealand_councils_answer_under_lgoima_with_its_own_numbering(triager):
+    result = triage_letter(triager, "320_nz_lgoima_regional_council_stopbank_partial_s7_2_g_s17_e.txt")
+    assert result.jurisdiction == "nz_lgoima"
+    # LGOIMA s7(2)(g) is legal privilege (the OIA's s9(2)(h)); s17(e) is "does not exist" (the OIA's s18(e))
+    assert sorted(e.citation for e in result.exemptions) == ["s17(e)", "s7(2)(a)", "s7(2)(g)"]
+    assert result.deadlines.response_due == D(2024, 11, 15)  # received 17 October; Labour Day 28 October skipped
+    assert result.deadlines.days_late == 0
+    assert [a for a, _ in steps(result)] == ["complain_to_regulator"]
+    assert "made under the Local Government Official Information and Meetings Act 1987" in result.next_steps[0].draft
+    acknowledgement = triage_letter(triager, "162_nz_lgoima_district_council_acknowledgement.txt")
+    assert acknowledgement.jurisdiction == "nz_lgoima"
+    assert acknowledgement.deadlines.response_due == D(2024, 7, 26)  # received 27 June; Matariki (28 June) skipped
+
+
 def test_canada_thirty_calendar_days_and_complaint_within_sixty(triager):
     result = triage_letter(triager, "045_ca_atia_marine_safety_partial.txt")
     assert result.deadlines.response_due == D(2023, 12, 20)

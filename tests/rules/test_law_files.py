@@ -27,6 +27,7 @@ EXPECTED_IDS = {
     "us_foia",
     "au_foi",
     "nz_oia",
+    "nz_lgoima",
     "ca_atia",
     "eu_1049",
 }
@@ -132,9 +133,10 @@ def test_review_paths_match_each_law(rulebook: Rulebook) -> None:
     assert rulebook.law("us_foia").internal_review.name == "administrative appeal"
     assert rulebook.law("us_foia").internal_review.request_within.describe() == "90 calendar days"
     assert rulebook.law("eu_1049").internal_review.name == "confirmatory application"
-    nz = rulebook.law("nz_oia")
-    assert nz.internal_review.request_within is None
-    assert nz.regulator.requires_internal_review is False
+    for nz_law in ("nz_oia", "nz_lgoima"):
+        nz = rulebook.law(nz_law)
+        assert nz.internal_review.request_within is None
+        assert nz.regulator.requires_internal_review is False
     assert rulebook.law("ca_atia").regulator.complaint_window.describe() == "60 calendar days"
 
 
@@ -149,6 +151,7 @@ def test_response_periods(rulebook: Rulebook) -> None:
         "us_foia": "20 working days",
         "au_foi": "30 calendar days",
         "nz_oia": "20 working days",
+        "nz_lgoima": "20 working days",
         "ca_atia": "30 calendar days",
         "eu_1049": "15 working days",
     }
@@ -183,13 +186,14 @@ def test_us_skips_legal_public_holidays_but_not_executive_closures(rulebook: Rul
     assert _working_day(rulebook, "us_foia", "2025-12-24")  # closed by executive order, not a legal holiday
 
 
-def test_nz_skips_the_summer_closed_period_inclusive(rulebook: Rulebook) -> None:
+@pytest.mark.parametrize("law_id", ["nz_oia", "nz_lgoima"])
+def test_nz_skips_the_summer_closed_period_inclusive(rulebook: Rulebook, law_id: str) -> None:
     day = dt.date(2025, 12, 29)
     while day <= dt.date(2026, 1, 15):
-        assert not _working_day(rulebook, "nz_oia", day.isoformat()), day
+        assert not _working_day(rulebook, law_id, day.isoformat()), day
         day += dt.timedelta(days=1)
-    assert _working_day(rulebook, "nz_oia", "2026-01-16")
-    assert _working_day(rulebook, "nz_oia", "2025-12-24")
+    assert _working_day(rulebook, law_id, "2026-01-16")
+    assert _working_day(rulebook, law_id, "2025-12-24")
 
 
 def test_ireland_skips_irish_public_holidays(rulebook: Rulebook) -> None:
@@ -226,6 +230,8 @@ def test_eu_counts_institution_holidays_not_national_ones(rulebook: Rulebook) ->
         ("au_foi", "s24AA(1)(a)", "s24AA"),
         ("nz_oia", "s9(2)(a)", "s9(2)(a)"),
         ("nz_oia", "s9(2)(g)(i)", "s9(2)(g)(i)"),
+        ("nz_lgoima", "s7(2)(f)(i)", "s7(2)(f)(i)"),
+        ("nz_lgoima", "s7(2)(g)", "s7(2)(g)"),
         ("ca_atia", "s19(1)", "s19"),
         ("eu_1049", "art4(1)(b)", "art4(1)(b)"),
         ("ireland_foi", "s37(1)", "s37(1)"),
@@ -248,6 +254,8 @@ def test_lookup_finds_the_nearest_provision(rulebook: Rulebook, law_id: str, cit
         ("uk_eir", "reg12(2)"),  # the presumption in favour of disclosure
         ("nz_oia", "s9(1)"),  # the public interest balance, not a withholding ground
         ("nz_oia", "s15A"),  # extension
+        ("nz_lgoima", "s7(1)"),  # the public interest balance, not a withholding ground
+        ("nz_lgoima", "s14"),  # extension
         ("au_foi", "s11A(5)"),  # the public interest test for conditional exemptions
         ("au_foi", "s22"),  # edited copy
         ("eu_1049", "art4(6)"),  # partial access
@@ -275,6 +283,8 @@ def test_procedural_provisions_are_not_refusal_grounds(rulebook: Rulebook, law_i
         ("scotland_foisa", "s30(b)(i)", "qualified"),
         ("nz_oia", "s6(a)", "absolute"),
         ("nz_oia", "s9(2)(a)", "qualified"),
+        ("nz_lgoima", "s6(b)", "absolute"),
+        ("nz_lgoima", "s7(2)(a)", "qualified"),
         ("au_foi", "s33", "absolute"),
         ("au_foi", "s47C", "qualified"),
         ("eu_1049", "art4(1)(a)", "absolute"),
@@ -303,6 +313,9 @@ def test_exemption_kinds(rulebook: Rulebook, law_id: str, citation: str, kind: s
         ("nz_oia", "s18(e)", "not_held"),
         ("nz_oia", "s18(f)", "cost_limit"),
         ("nz_oia", "s18(h)", "vexatious"),
+        ("nz_lgoima", "s17(e)", "not_held"),
+        ("nz_lgoima", "s17(f)", "cost_limit"),
+        ("nz_lgoima", "s17(h)", "vexatious"),
         ("us_foia", "no_records", "not_held"),
         ("ca_atia", "s6.1", "vexatious"),
     ],
