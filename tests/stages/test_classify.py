@@ -186,6 +186,53 @@ OWN_LETTERS = [
         {"jurisdiction": "us_foia", "outcome": "partial_disclosure", "citations": ["b5"]},
         id="a US letter citing 'Title 5 USC Section 552' and 'subsection (b) (5)'",
     ),
+    pytest.param(
+        "council_log_not_held_section_17_scotland",
+        {"jurisdiction": "scotland_foisa", "outcome": "not_held", "citations": []},
+        # FOISA s17 is the notice that information is not held, whatever "exempt" says; the log's
+        # "Response 14-09-2021" heading is a date, not an answer
+        id="a Scottish log entry 'not held and is therefore exempt under Section 17'",
+    ),
+    pytest.param(
+        "council_review_following_request_for_a_review",
+        {"outcome": "review_decision", "citations": []},
+        id="a review panel's outcome 'following your request for a review'",
+    ),
+    pytest.param(
+        "trust_acknowledgement_endeavour_and_clarification_if_needed",
+        {"outcome": "acknowledgement", "citations": []},
+        # "will endeavour to provide a response within the required 20 working-day deadline";
+        # "If we require any clarification ..." and "There may also be a charge payable" are conditions
+        id="an acknowledgement that mentions clarification and charges only as possibilities",
+    ),
+    pytest.param(
+        "police_acknowledgement_in_process_response_should_be_provided",
+        {"outcome": "acknowledgement", "citations": []},
+        id="'we are in the process of dealing with your request', 'a response should be provided by'",
+    ),
+    pytest.param(
+        "fire_service_log_full_see_attached_spreadsheets",
+        {"outcome": "full_disclosure", "citations": []},
+        id="a log entry whose answer is figures and 'See attached spreadsheets'",
+    ),
+    pytest.param(
+        "nz_agency_acknowledgement_they_will_contact_you",
+        {"jurisdiction": "nz_oia", "outcome": "acknowledgement", "citations": []},
+        # "This email acknowledges your request"; "They will contact you if they require clarification"
+        id="an NZ acknowledgement that says clarification may be sought",
+    ),
+    pytest.param(
+        "nz_police_partial_attached_table_18f",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "citations": ["s18(f)"]},
+        # "see the attached table"; "the data before 2012 is declined under section 18(f)"
+        id="an NZ release of recent years with the older years declined for collation",
+    ),
+    pytest.param(
+        "council_fee_notice_review_of_charge_pending",
+        {"jurisdiction": "nz_lgoima", "outcome": "fee_notice", "citations": []},
+        # "place your request on hold pending the outcome of the review" of the charge: no review yet
+        id="an NZ council's charge notice that offers a review of the charge",
+    ),
 ]
 
 
