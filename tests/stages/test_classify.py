@@ -233,6 +233,11 @@ OWN_LETTERS = [
         # "place your request on hold pending the outcome of the review" of the charge: no review yet
         id="an NZ council's charge notice that offers a review of the charge",
     ),
+    pytest.param(
+        "council_log_applying_section_21_exemption",
+        {"outcome": "refused", "citations": ["s21"]},
+        id="a log entry 'applying Section 21 exemption'",
+    ),
 ]
 
 
