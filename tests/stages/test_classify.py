@@ -238,6 +238,17 @@ OWN_LETTERS = [
         {"outcome": "refused", "citations": ["s21"]},
         id="a log entry 'applying Section 21 exemption'",
     ),
+    pytest.param(
+        "council_log_yes_no_and_month_counts_full",
+        {"outcome": "full_disclosure", "citations": []},
+        id="a log entry answering 'Yes - ...', 'No.' and 'January 2024 = 212'",
+    ),
+    pytest.param(
+        "council_log_some_questions_not_held_figures_for_others",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "Q1 - Information not held" beside "Q2 - 2022 - 2023 = 48 2023 - 2024 = 61 ..."
+        id="a log entry with figures for some questions and 'not held' for others",
+    ),
 ]
 
 
