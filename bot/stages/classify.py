@@ -342,7 +342,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     ):
         # (a review that is itself delayed is a delay; a review request acknowledged is an acknowledgement)
         outcome = Outcome.REVIEW_DECISION
-    elif s("fee") >= strong and (
+    elif s("fee") >= strong and released < thresholds["release_over_fee"] * s("fee") and (
         s("fee") >= s("cost_limit") or (signals["fee"].best >= 2.5 and s("refused_words") < t)
     ):
         outcome = Outcome.FEE_NOTICE

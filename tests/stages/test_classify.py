@@ -249,6 +249,12 @@ OWN_LETTERS = [
         # "Q1 - Information not held" beside "Q2 - 2022 - 2023 = 48 2023 - 2024 = 61 ..."
         id="a log entry with figures for some questions and 'not held' for others",
     ),
+    pytest.param(
+        "nz_council_release_with_charge_for_older_years",
+        {"jurisdiction": "nz_lgoima", "outcome": "partial_disclosure", "citations": ["s17(e)"]},
+        # releasing most of the answer outweighs a charge asked for the rest: a decision, not a fee notice
+        id="a release that asks a charge only for the older years",
+    ),
 ]
 
 
