@@ -45,7 +45,8 @@ _WORDS = {
 }
 
 _NUMBER = r"\d{1,3}(?:\.\d{1,2}(?=[\s(,;:]|$))?[A-Z]{0,2}(?![A-Za-z])"
-_SUB = r"\(\s*[0-9A-Za-z]{1,5}\s*\)"
+# a bracketed part, or a lower-case letter glued to the closing bracket before it: "10(4)e" is 10(4)(e)
+_SUB = r"(?:\(\s*[0-9A-Za-z]{1,5}\s*\)|(?<=\))[a-z](?![\w(]))"
 _ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
 _JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"
 _ITEM = rf"(?:{_ONE}|(?:{_SUB})+)"  # a bare "(3A)(a)" continues the previous number
@@ -72,7 +73,12 @@ US_RE = re.compile(
 )
 
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
-_SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)")
+_SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)|(?<=\))([a-z])(?![\w(])")
+
+def _subs(text: str) -> list[str]:
+    """The parts of "(2)(b)(i)" or "(4)e", in order."""
+    return [bracketed or glued for bracketed, glued in _SUB_RE.findall(text)]
+
 
 #: the `word` of a citation written with no word before its numbers ("exempt under 40(2)")
 BARE = "(none)"
@@ -98,7 +104,7 @@ class Citation:
         """The same numbers under another law's prefix: "Exemptions 24(1)" in a letter under a
         law that cites sections is s24(1), not the US b24(1)."""
         number = re.match(r"[^(]*", self.citation[len(self.prefix) :]).group(0)
-        subs = _SUB_RE.findall(self.citation[len(self.prefix) + len(number) :])
+        subs = _subs(self.citation[len(self.prefix) + len(number) :])
         return f"{prefix}{number}" + "".join(_norm_sub(sub, prefix) for sub in subs)
 
 
@@ -165,7 +171,7 @@ def find_citations(text: str) -> list[Citation]:
             if not parsed:
                 continue
             number = parsed.group("num")
-            subs = _SUB_RE.findall(parsed.group("subs") or "")
+            subs = _subs(parsed.group("subs") or "")
             if number:
                 last_number = _norm_number(number)
                 if prefix == "b" and not subs and len(number) > 1 and number[-1].isalpha():

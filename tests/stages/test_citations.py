@@ -28,6 +28,10 @@ CASES = [
     ("subsection 19(1) and paragraph 21(1)(a)", ["s19(1)", "s21(1)(a)"]),
     ("sections 9(2)(a) and 18(e)", ["s9(2)(a)", "s18(e)"]),
     ("we are applying exception 12(4) (a)", ["reg12(4)(a)"]),
+    # a letter glued to the bracket: "regulation 10(4)e of the EIRs"
+    ("An exception under regulation 10(4)e of the EIRs applies", ["reg10(4)(e)"]),
+    ("sections 31(1)a and 24", ["s31(1)(a)", "s24"]),
+    ("section 40(2)and section 43", ["s40(2)", "s43"]),
     # no word before the numbers: which law's numbers they are is for the caller (see below)
     ("information exempt under 40(2) and 30(1)(a)", ["s40(2)", "s30(1)(a)"]),
 ]

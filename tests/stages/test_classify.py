@@ -255,6 +255,11 @@ OWN_LETTERS = [
         # releasing most of the answer outweighs a charge asked for the rest: a decision, not a fee notice
         id="a release that asks a charge only for the older years",
     ),
+    pytest.param(
+        "scottish_eisr_partial_exception_letter_glued",
+        {"jurisdiction": "scotland_eisr", "outcome": "partial_disclosure", "citations": ["reg10(4)(e)"]},
+        id="an EISR exception written 'regulation 10(4)e'",
+    ),
 ]
 
 
