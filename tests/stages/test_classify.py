@@ -260,6 +260,12 @@ OWN_LETTERS = [
         {"jurisdiction": "scotland_eisr", "outcome": "partial_disclosure", "citations": ["reg10(4)(e)"]},
         id="an EISR exception written 'regulation 10(4)e'",
     ),
+    pytest.param(
+        "eu_council_confirmatory_extension_article_8_2",
+        {"jurisdiction": "eu_1049", "outcome": "delay", "citations": []},
+        # "The time limit ... has therefore to be extended by 15 working days ..., in accordance with Article 8(2)"
+        id="an EU confirmatory application's extension under Article 8(2)",
+    ),
 ]
 
 
