@@ -266,6 +266,17 @@ OWN_LETTERS = [
         # "The time limit ... has therefore to be extended by 15 working days ..., in accordance with Article 8(2)"
         id="an EU confirmatory application's extension under Article 8(2)",
     ),
+    pytest.param(
+        "council_refusing_part_of_your_request_section_43",
+        {"outcome": "partial_disclosure", "citations": ["s43(2)"]},
+        id="'We are refusing part of your request' under section 43(2)",
+    ),
+    pytest.param(
+        "scottish_eisr_exceptions_apply_to_some_of_the_information",
+        {"jurisdiction": "scotland_eisr", "outcome": "partial_disclosure", "citations": ["reg10(4)(a)", "reg11(2)"]},
+        # "Exceptions under regulations 10(4)(a) (...) and 11(2) (...) apply to some of the information"
+        id="EISR exceptions that apply to some of the information",
+    ),
 ]
 
 
