@@ -277,6 +277,22 @@ OWN_LETTERS = [
         # "Exceptions under regulations 10(4)(a) (...) and 11(2) (...) apply to some of the information"
         id="EISR exceptions that apply to some of the information",
     ),
+    pytest.param(
+        "ambulance_trust_response_below_table",
+        {"outcome": "full_disclosure", "citations": []},
+        id="'please find the Trust's response below' and a table of figures",
+    ),
+    pytest.param(
+        "nz_council_automated_acknowledgement",
+        {"outcome": "acknowledgement", "citations": []},
+        id="'This is an automated acknowledgement of your email'",
+    ),
+    pytest.param(
+        "au_department_extension_by_agreement_15aa",
+        {"jurisdiction": "au_foi", "outcome": "delay", "citations": []},
+        # "seeking your agreement to a 30 day extension of the statutory deadline under section 15AA"
+        id="an Australian request to extend by agreement under section 15AA",
+    ),
 ]
 
 
