@@ -52,7 +52,6 @@ KNOWN_WRONG = {
     "ca-231-immigration-settlement-grants-scope-volume-clarification": "jurisdiction not detected",
     "us-209-fisheries-observer-late-full-portal-download": "full release read as a review decision",
     "us-210-broadband-equity-commission-no-records-quoted-request": "no records read as other",
-    "scot-239-healthboard-gp-registrations-refused-in-request-acknowledgement": "acknowledgement read as a fee notice",
     "eu-251-external-border-agency-operational-plan-public-security-refused": "refusal read as partial",
     "scot-238-council-road-defect-claims-s12-review-overturned": "exemptions differ",
 }

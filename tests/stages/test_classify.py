@@ -293,6 +293,23 @@ OWN_LETTERS = [
         # "seeking your agreement to a 30 day extension of the statutory deadline under section 15AA"
         id="an Australian request to extend by agreement under section 15AA",
     ),
+    pytest.param(
+        "fire_service_answers_as_below",
+        {"outcome": "full_disclosure", "citations": []},
+        id="'please find the answers to your questions as below'",
+    ),
+    pytest.param(
+        "council_auto_reply_receiving_attention_bilingual",
+        {"outcome": "acknowledgement", "citations": []},
+        # "This is receiving attention and a further response will be provided as soon as possible";
+        # "20 working days, unless we need clarification" is a condition, not a request
+        id="a bilingual automatic reply that mentions clarification only as a condition",
+    ),
+    pytest.param(
+        "eu_agency_access_with_parts_expunged",
+        {"jurisdiction": "eu_1049", "outcome": "partial_disclosure", "citations": ["art4(1)(a)"]},
+        id="'some limited parts of these documents had to be expunged'",
+    ),
 ]
 
 
