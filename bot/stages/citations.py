@@ -75,6 +75,7 @@ US_RE = re.compile(
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
 _SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)|(?<=\))([a-z])(?![\w(])")
 
+
 def _subs(text: str) -> list[str]:
     """The parts of "(2)(b)(i)" or "(4)e", in order."""
     return [bracketed or glued for bracketed, glued in _SUB_RE.findall(text)]
