@@ -45,8 +45,10 @@ _WORDS = {
 }
 
 _NUMBER = r"\d{1,3}(?:\.\d{1,2}(?=[\s(,;:]|$))?[A-Z]{0,2}(?![A-Za-z])"
-# a bracketed part, or a lower-case letter glued to the closing bracket before it: "10(4)e" is 10(4)(e)
-_SUB = r"(?:\(\s*[0-9A-Za-z]{1,5}\s*\)|(?<=\))[a-z](?![\w(]))"
+# a lower-case letter glued to the closing bracket before it: "10(4)e" is 10(4)(e)
+_GLUED = r"(?<=\))[a-z](?![\w(])"
+# a bracketed part, or a glued letter
+_SUB = rf"(?:\(\s*[0-9A-Za-z]{{1,5}}\s*\)|{_GLUED})"
 _ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
 _JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"
 _ITEM = rf"(?:{_ONE}|(?:{_SUB})+)"  # a bare "(3A)(a)" continues the previous number
@@ -73,7 +75,7 @@ US_RE = re.compile(
 )
 
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
-_SUB_RE = re.compile(r"\(\s*([0-9A-Za-z]{1,5})\s*\)|(?<=\))([a-z])(?![\w(])")
+_SUB_RE = re.compile(rf"\(\s*([0-9A-Za-z]{{1,5}})\s*\)|({_GLUED})")
 
 
 def _subs(text: str) -> list[str]:
