@@ -310,6 +310,19 @@ OWN_LETTERS = [
         {"jurisdiction": "eu_1049", "outcome": "partial_disclosure", "citations": ["art4(1)(a)"]},
         id="'some limited parts of these documents had to be expunged'",
     ),
+    pytest.param(
+        "council_statistics_questions_written_out_above_answers",
+        {"outcome": "full_disclosure", "citations": []},
+        # "2) What proportion of requests were granted an extension of time." is the question, not
+        # this reply's extension; "has received a total of 1,406 requests" is an answer
+        id="the request's questions written out above the answers are not the reply's own words",
+    ),
+    pytest.param(
+        "museum_trust_cost_limit_time_allocation",
+        {"outcome": "refused", "labels": ["refused"], "needs_review": False, "citations": ["s12"]},
+        # "this cannot be answered within the FOI time allocation" is the cost limit, not a late reply
+        id="'cannot be answered within the FOI time allocation' is the cost limit",
+    ),
 ]
 
 
