@@ -532,7 +532,10 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
         exemptions = [e for e in exemptions if e.citation in kept]
         grounds = {"cost_limit"} if kept else set()
     elif outcome in (Outcome.ACKNOWLEDGEMENT, Outcome.FEE_NOTICE, Outcome.OTHER):
-        exemptions, grounds = [], set()
+        # nothing was decided, so nothing is withheld; but a reply that only points to where the
+        # information is published (FOIA s21) still names the provision it applied
+        pointers = [e for e, g in found if g == "exemption" and e not in withholding] if outcome == Outcome.OTHER else []
+        exemptions, grounds = pointers, set()
     if outcome == Outcome.FULL_DISCLOSURE:
         grounds = set()
     elif _released_on_review(result, signals, rules.thresholds):

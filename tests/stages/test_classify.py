@@ -323,6 +323,12 @@ OWN_LETTERS = [
         # "this cannot be answered within the FOI time allocation" is the cost limit, not a late reply
         id="'cannot be answered within the FOI time allocation' is the cost limit",
     ),
+    pytest.param(
+        "trust_whole_answer_points_to_published_log",
+        {"outcome": "other", "needs_review": True, "citations": ["s21"]},
+        # nothing is decided or withheld (the answer is a link), but the provision applied is named
+        id="a reply that only points to a published answer still names section 21",
+    ),
 ]
 
 
