@@ -249,6 +249,16 @@ def normalise_reference(reference: str) -> str:
 REFERENCE_TOKEN = re.compile(r"(?<![\w/.-])[\w/.-]*\d[\w/.-]*")  # 2026/0917, FOI-123, THB/212
 
 
+@cache
+def noise_trimmers(noise: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """One pattern per boilerplate phrase, longest first, matching it at either end of a subject part."""
+    trimmers = []
+    for phrase in sorted(noise, key=len, reverse=True):
+        words = r"\W*".join(re.escape(word) for word in phrase.split())
+        trimmers.append(re.compile(rf"^(?:{words})(?![A-Za-z])\W*|\W*(?<![A-Za-z])(?:{words})\W*$", re.IGNORECASE))
+    return tuple(trimmers)
+
+
 def subject_parts(subject: str, noise: tuple[str, ...]) -> list[tuple[str, str]]:
     """(part as a person would read it, its normalised words) for each part of a subject
     that is not boilerplate.
@@ -258,16 +268,14 @@ def subject_parts(subject: str, noise: tuple[str, ...]) -> list[tuple[str, str]]
     trimmed from the ends of the rest, so "response" inside "fire engine response times" stays.
     """
     text = re.sub(r"\[[^\]]*\]", " ", subject or "")  # [EXTERNAL], [OFFICIAL]
-    phrases = sorted(noise, key=len, reverse=True)
     kept: list[tuple[str, str]] = []
     for part in re.split(r"\s[-\u2013\u2014|]\s|:|\s[-\u2013\u2014]|[-\u2013\u2014]\s", text):
         written = " ".join(REFERENCE_TOKEN.sub(" ", part).split())
         changed = True
         while written and changed:
             changed = False
-            for phrase in phrases:
-                pattern = r"\W*".join(re.escape(word) for word in phrase.split())
-                trimmed = re.sub(rf"^(?:{pattern})(?![A-Za-z])\W*|\W*(?<![A-Za-z])(?:{pattern})\W*$", "", written, flags=re.IGNORECASE)
+            for at_either_end in noise_trimmers(noise):
+                trimmed = at_either_end.sub("", written)
                 if trimmed != written:
                     written, changed = trimmed.strip(), True
                     break
