@@ -329,6 +329,13 @@ OWN_LETTERS = [
         # nothing is decided or withheld (the answer is a link), but the provision applied is named
         id="a reply that only points to a published answer still names section 21",
     ),
+    pytest.param(
+        "university_consults_on_unclear_request",
+        {"jurisdiction": "nz_oia", "outcome": "clarification_requested", "citations": []},
+        # "It is not clear from your request which contractor you mean ... please provide it so
+        # that we can identify the right staff members"
+        id="'it is not clear from your request' and 'please provide it so that we can identify'",
+    ),
 ]
 
 
