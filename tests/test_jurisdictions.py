@@ -31,7 +31,6 @@ KNOWN_WRONG = {
     "ca-050-border-agency-ncnd-s10-2": "NCND read as partial",
     "eu-058-commission-sg-confirmatory-upheld": "confirmatory decision read as a refusal",
     "ca-155-coastal-fisheries-protection-patrol-briefings-partial-ncnd-s10-2": "exemption behind an NCND stated hypothetically",
-    "eu-139-commission-sg-confirmatory-art8-2-extension-delay": "grounds of the first reply listed during an extension",
     "us-156-emergency-recovery-housing-emails-burdensome-denied": "5 U.S.C. 552(a)(3)(A) not read by the citation grammar",
     "us-208-transit-grants-oig-open-investigation-b7a-glomar-part": "an exemption only discussed is listed",
     "ca-229-oic-final-report-well-founded-part-order-s21-1-b": "a ground the Commissioner rejected is still listed",

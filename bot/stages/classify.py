@@ -507,7 +507,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     if outcome == Outcome.DELAY or ncnd:
         # an extension notice names the exemptions it is still considering ("may be exempt under
         # ..."), and a neither-confirm-nor-deny reply those that would apply "if it were held"
-        found = _listed(find_exemptions(sentences, law, rules, skip=NOT_RELIED_ON - SPECULATIVE))
+        found = _listed(find_exemptions(sentences, law, rules, skip=(NOT_RELIED_ON - SPECULATIVE) | {"earlier_decision"}))
     elif result in ("partly", "overturned"):
         # a review that changes the decision: the grounds of the reply under review count only
         # where the review itself still relies on them

@@ -336,6 +336,13 @@ OWN_LETTERS = [
         # that we can identify the right staff members"
         id="'it is not clear from your request' and 'please provide it so that we can identify'",
     ),
+    pytest.param(
+        "eu_confirmatory_extension_retells_initial_refusal",
+        {"jurisdiction": "eu_1049", "outcome": "delay", "citations": []},
+        # "Your confirmatory application concerns the reply of the DG ..., which refused access ...
+        # on the basis of Article 4(3)": the grounds of the reply under review, not of this extension
+        id="an extension of a confirmatory application does not list the initial reply's grounds",
+    ),
 ]
 
 
