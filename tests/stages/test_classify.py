@@ -343,6 +343,13 @@ OWN_LETTERS = [
         # on the basis of Article 4(3)": the grounds of the reply under review, not of this extension
         id="an extension of a confirmatory application does not list the initial reply's grounds",
     ),
+    pytest.param(
+        "police_clarification_likely_over_cost_limit",
+        {"outcome": "clarification_requested", "needs_review": False, "citations": []},
+        # "It is highly likely that answering the request as it stands would exceed the appropriate
+        # limit": a forecast that explains the question, not a refusal under section 12
+        id="'it is highly likely that ... would exceed the appropriate limit' is a forecast",
+    ),
 ]
 
 
