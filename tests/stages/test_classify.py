@@ -350,6 +350,29 @@ OWN_LETTERS = [
         # limit": a forecast that explains the question, not a refusal under section 12
         id="'it is highly likely that ... would exceed the appropriate limit' is a forecast",
     ),
+    pytest.param(
+        "nz_ministry_extends_timeframe_section_15a",
+        {"jurisdiction": "nz_oia", "outcome": "delay", "citations": []},
+        # "needs to extend the timeframe for responding"; "which is an extension of 10 working days"
+        id="an OIA extension of the timeframe by 10 working days",
+    ),
+    pytest.param(
+        "nz_department_asks_for_evidence_of_eligibility",
+        {"jurisdiction": "nz_oia", "outcome": "clarification_requested", "citations": []},
+        id="'we would appreciate it if you could confirm your eligibility'",
+    ),
+    pytest.param(
+        "council_log_answer_quotes_request_fallback",
+        {"outcome": "full_disclosure", "labels": ["full_disclosure"], "citations": []},
+        # "If you are unable to provide three years of data, please provide two" is the request's
+        # own fallback, repeated under "Response:", not the council being unable
+        id="the request's 'if you are unable to provide' fallback is no refusal",
+    ),
+    pytest.param(
+        "nz_university_answers_by_link_to_agenda",
+        {"jurisdiction": "nz_oia", "outcome": "full_disclosure", "citations": []},
+        id="'please find below the link to the ... meeting agenda' answers the request",
+    ),
 ]
 
 
