@@ -373,6 +373,30 @@ OWN_LETTERS = [
         {"jurisdiction": "nz_oia", "outcome": "full_disclosure", "citations": []},
         id="'please find below the link to the ... meeting agenda' answers the request",
     ),
+    pytest.param(
+        "council_automated_receipt_with_general_delay_warning",
+        {"outcome": "acknowledgement", "citations": []},
+        # "This is an automated response confirming receipt of your email"; the warning that "in
+        # many cases the Council will not be able to meet the statutory timescale" is general
+        id="an automated receipt with a general warning of delays is an acknowledgement",
+    ),
+    pytest.param(
+        "au_department_full_access_no_charge",
+        {"jurisdiction": "au_foi", "outcome": "full_disclosure", "citations": []},
+        id="'I have decided not to impose a charge' is no fee notice",
+    ),
+    pytest.param(
+        "au_department_access_in_part_deletions",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
+        id="'give access to the document ... in part, subject to the deletion of exempt material'",
+    ),
+    pytest.param(
+        "police_log_exemption_applicable_to_information_requested",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "The exemption applicable to the information requested is:" introduces the ground, not a
+        # quotation of the request
+        id="'the exemption applicable to the information requested is:' is not a quoted request",
+    ),
 ]
 
 
