@@ -397,6 +397,13 @@ OWN_LETTERS = [
         # quotation of the request
         id="'the exemption applicable to the information requested is:' is not a quoted request",
     ),
+    pytest.param(
+        "council_log_answer_is_a_link_to_document",
+        {"outcome": "full_disclosure", "needs_review": True, "citations": []},
+        # "Please see document located here.": the answer is the linked document (a person should
+        # still check that it answers every question)
+        id="a disclosure-log answer that is only a link to a document",
+    ),
 ]
 
 
