@@ -404,6 +404,19 @@ OWN_LETTERS = [
         # still check that it answers every question)
         id="a disclosure-log answer that is only a link to a document",
     ),
+    pytest.param(
+        "police_holding_email_after_deadline",
+        {"outcome": "delay", "citations": []},
+        # "apologies for the slow progress ...; I am aware we have exceeded the 20 day time limit"
+        id="a holding email that apologises for slow progress past the 20 day limit",
+    ),
+    pytest.param(
+        "agency_one_part_not_held_other_part_section_21",
+        {"outcome": "not_held", "labels": ["not_held"], "citations": ["s21"]},
+        # "MLA does not hold this information." answers question 1 between the quoted questions;
+        # "exempt by virtue of Section 21 of the FOIA" points to a published report: nothing withheld
+        id="one part not held, the other pointed to under section 21",
+    ),
 ]
 
 
