@@ -417,6 +417,27 @@ OWN_LETTERS = [
         # "exempt by virtue of Section 21 of the FOIA" points to a published report: nothing withheld
         id="one part not held, the other pointed to under section 21",
     ),
+    pytest.param(
+        "au_department_decision_list_release_in_part",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": ["s47F"]},
+        # "These documents were in the possession of the Department ... when your request was
+        # received" states the scope, it acknowledges nothing; "... within the scope of your request
+        # is as follows:" introduces the decision, not a quoted request; "Release two documents in
+        # part with deletions"
+        id="an Australian decision list: release two documents in part",
+    ),
+    pytest.param(
+        "highways_agency_information_you_are_seeking_below",
+        {"outcome": "full_disclosure", "citations": []},
+        id="'Please find the information you are seeking below' and answers in words",
+    ),
+    pytest.param(
+        "rail_company_review_handled_appropriately",
+        {"outcome": "review_decision", "review_result": "upheld", "citations": []},
+        # "my conclusion is that your request was handled appropriately"; "In response you were
+        # informed that ... is not subject to the Act" retells the reply under review
+        id="a review that finds the request was handled appropriately is upheld",
+    ),
 ]
 
 
