@@ -438,6 +438,13 @@ OWN_LETTERS = [
         # informed that ... is not subject to the Act" retells the reply under review
         id="a review that finds the request was handled appropriately is upheld",
     ),
+    pytest.param(
+        "au_department_access_with_exempt_material_removed_after_extension",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
+        # "grant you access to the documents, with exempt material removed"; "On 14 February 2025,
+        # the department requested a 21-calendar day extension" is how the request went, not a delay
+        id="access with exempt material removed, after an extension told as history",
+    ),
 ]
 
 
