@@ -445,6 +445,20 @@ OWN_LETTERS = [
         # the department requested a 21-calendar day extension" is how the request went, not a delay
         id="access with exempt material removed, after an extension told as history",
     ),
+    pytest.param(
+        "ministry_cannot_answer_without_further_clarification",
+        {"outcome": "clarification_requested", "citations": []},
+        # "I will not be able to answer it without further clarification"; "I am currently unclear
+        # as to the exact scope of your request"
+        id="'cannot answer it without further clarification' and 'unclear as to the exact scope'",
+    ),
+    pytest.param(
+        "nz_ministry_request_lacks_due_particularity",
+        {"jurisdiction": "nz_oia", "outcome": "clarification_requested", "citations": []},
+        # "lacks due particularity"; "grateful if you could provide further detail"; "so that we can
+        # commence work on your request"
+        id="an OIA request that lacks due particularity",
+    ),
 ]
 
 
