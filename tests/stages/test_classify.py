@@ -459,6 +459,11 @@ OWN_LETTERS = [
         # commence work on your request"
         id="an OIA request that lacks due particularity",
     ),
+    pytest.param(
+        "au_office_grants_access_in_part_refuses_rest",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
+        id="'grant access in part to 19 documents, and refuse access in full to 12'",
+    ),
 ]
 
 
