@@ -46,10 +46,17 @@ def test_the_requesters_grounds_for_review_retold_are_not_a_decision(triager):
 
 
 def test_a_release_read_from_weak_evidence_alone_goes_to_a_person(triager):
-    # a two-line "please see the attached spreadsheet" email: full disclosure, but not sure enough
-    result = triager.triage_path(letter("273_nhs_trust_full_spreadsheet_short_email"))
+    # a one-line "Please refer to the attached spreadsheet." email: full disclosure, but not sure enough
+    result = triager.triage_path(OWN / "nhs_trust_short_email_refer_to_attached.txt")
     assert result.outcome == "full_disclosure"
     assert result.needs_review
+
+
+def test_a_spreadsheet_described_as_the_answer_is_a_confident_release(triager):
+    # "Please see the attached spreadsheet, which gives the spend for every ward" says what it gives
+    result = triager.triage_path(letter("273_nhs_trust_full_spreadsheet_short_email"))
+    assert result.outcome == "full_disclosure"
+    assert not result.needs_review
 
 
 def test_a_police_log_that_neither_confirms_nor_denies_two_parts_and_answers_a_third(triager):
@@ -463,6 +470,41 @@ OWN_LETTERS = [
         "au_office_grants_access_in_part_refuses_rest",
         {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
         id="'grant access in part to 19 documents, and refuse access in full to 12'",
+    ),
+    pytest.param(
+        "nz_university_breakdown_partial_refusal_18g",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "citations": ["s18(g)"]},
+        # the figures are in "the enclosed spreadsheet"; the breakdowns the system cannot produce are
+        # refused: "This constitutes a partial refusal of your request under section 18(g)"
+        id="'This constitutes a partial refusal of your request'",
+    ),
+    pytest.param(
+        "nz_ministry_one_part_refused_recording_not_held",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "citations": ["s18(g)(i)"]},
+        # the answer follows the quoted request on the next line: "Please see the attached document
+        # ... that contains the transcript" ends the quotation and is a release
+        id="'Please see the attached document' right under the quoted request",
+    ),
+    pytest.param(
+        "council_acknowledgement_either_supply_or_explain",
+        {"outcome": "acknowledgement", "citations": []},
+        # "either supplying you with the information you asked for, or explaining to you why we
+        # cannot supply it" promises either outcome; it withholds nothing
+        id="an acknowledgement that promises to supply or explain why not",
+    ),
+    pytest.param(
+        "au_agency_decision_after_agreed_extension",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": ["s47F"]},
+        # "Extension of time" (a heading the sentence runs on from) "On 15 September 2025, you agreed
+        # to a 30-day extension" is the request's history, not this letter's extension
+        id="a decision that retells an agreed extension under a heading",
+    ),
+    pytest.param(
+        "fire_log_entry_request_detail_cost_not_recorded",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "Request detail:" quotes the request ("the estimated cost" is no fee); "does not record the
+        # cost ..., however an indicative cost could be worked out" asserts its first clause
+        id="a disclosure-log entry: spreadsheet given, cost not recorded",
     ),
 ]
 
