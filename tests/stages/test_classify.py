@@ -506,6 +506,15 @@ OWN_LETTERS = [
         # cost ..., however an indicative cost could be worked out" asserts its first clause
         id="a disclosure-log entry: spreadsheet given, cost not recorded",
     ),
+    pytest.param(
+        "scottish_directorate_eir_release_with_s39_technical_exemption",
+        {"jurisdiction": "scotland_eisr", "outcome": "full_disclosure", "citations": []},
+        # FOISA s39(2) applied "so that we do not also have to deal with your request under FOISA"
+        # withholds nothing; "we have considered if the public interest ..." weighs, it does not decide;
+        # "the public interest lies in upholding the exemption" is no review; "Please find a copy of
+        # the monitoring results you requested enclosed" is the release
+        id="a Scottish EIR release with the technical section 39(2) exemption",
+    ),
 ]
 
 
