@@ -515,6 +515,24 @@ OWN_LETTERS = [
         # the monitoring results you requested enclosed" is the release
         id="a Scottish EIR release with the technical section 39(2) exemption",
     ),
+    pytest.param(
+        "regulator_cost_limit_not_in_extractable_format",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "not stored in an extractable format"; "the estimated cost of one person spending 18 hours"
+        # explains the cost limit, it is no fee
+        id="a cost-limit refusal that explains the 18 hours",
+    ),
+    pytest.param(
+        "scottish_council_acknowledgement_may_ask_for_clarification",
+        {"jurisdiction": "scotland_foisa", "outcome": "acknowledgement", "citations": []},
+        # "We may be in touch to ask for further clarification"; "to seek clarification where necessary"
+        id="an acknowledgement that may ask for clarification later",
+    ),
+    pytest.param(
+        "au_department_grants_edited_copy_exempt_material_removed",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
+        id="'access to an edited copy of the documents, with irrelevant and exempt material removed'",
+    ),
 ]
 
 
