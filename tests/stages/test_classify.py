@@ -533,6 +533,27 @@ OWN_LETTERS = [
         {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": []},
         id="'access to an edited copy of the documents, with irrelevant and exempt material removed'",
     ),
+    pytest.param(
+        "au_defence_statement_of_reasons_partially_release",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": ["s47F"]},
+        # "On 4 August 2025, Defence sought the applicant's written agreement to extend" is history;
+        # "partially release twelve (12) documents in accordance with section 22" is the decision
+        id="an Australian statement of reasons that partially releases documents",
+    ),
+    pytest.param(
+        "welsh_council_acknowledgement_charges_list_enclosed",
+        {"jurisdiction": "uk_eir", "outcome": "acknowledgement", "citations": []},
+        # "a list of our charges is enclosed" and a guidance leaflet release nothing; "We will notify you
+        # if there is a need to extend the time limit" extends nothing
+        id="an acknowledgement with a charges list and a leaflet enclosed",
+    ),
+    pytest.param(
+        "london_council_answers_with_section_1_explanatory_footer",
+        {"outcome": "full_disclosure", "citations": []},
+        # the footer explains the Act: "Unless exemptions apply, the first duty ... is to confirm or deny";
+        # "Where exemptions are relied upon, section 17 ... requires" withholds nothing
+        id="answers with a footer that explains sections 1 and 17",
+    ),
 ]
 
 
