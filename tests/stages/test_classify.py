@@ -554,6 +554,13 @@ OWN_LETTERS = [
         # "Where exemptions are relied upon, section 17 ... requires" withholds nothing
         id="answers with a footer that explains sections 1 and 17",
     ),
+    pytest.param(
+        "au_agency_notice_of_charges_request_mentions_review",
+        {"jurisdiction": "au_foi", "outcome": "fee_notice", "citations": []},
+        # "Your request seeks access to the following documents:" quotes the request (its "internal
+        # review decision maker" is no review); "The preliminary assessment of that charge is as follows"
+        id="a notice of charges whose quoted request mentions a review",
+    ),
 ]
 
 
