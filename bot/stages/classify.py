@@ -347,7 +347,8 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     ):
         outcome = Outcome.FEE_NOTICE
     elif s("clarification") >= strong and (
-        s("clarification") >= decision or (s("refused_words") < t and s("withheld") < strong and not_held < strong)
+        s("clarification") >= decision
+        or (s("refused_words") < t and s("withheld") < strong and not_held < strong and s("ncnd") < strong)
     ):
         outcome = Outcome.CLARIFICATION_REQUESTED
     elif refusal_ground or withheld >= t or partial >= strong or ("exemption" in grounds and released >= strong):

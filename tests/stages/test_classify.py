@@ -561,6 +561,21 @@ OWN_LETTERS = [
         # review decision maker" is no review); "The preliminary assessment of that charge is as follows"
         id="a notice of charges whose quoted request mentions a review",
     ),
+    pytest.param(
+        "police_log_entry_neither_confirms_nor_denies",
+        {"outcome": "refused", "ncnd": True, "citations": ["s31(3)", "s38(2)"]},
+        # "neither confirms nor denies" (third person) outweighs the request's "Please can you confirm
+        # whether ...?"; "should not be taken as an indication that the information ... is or is not
+        # held" says nothing is not held
+        id="'the Force neither confirms nor denies' under a logged question",
+    ),
+    pytest.param(
+        "ca_agency_records_disclosed_in_part",
+        {"jurisdiction": "ca_atia", "outcome": "partial_disclosure", "ncnd": True, "citations": ["s16(1)(c)"]},
+        # "the Agency neither confirms nor denies whether records ... exist" for part 2; part 1's records
+        # "are enclosed and are disclosed in part"
+        id="records 'disclosed in part' beside a part neither confirmed nor denied",
+    ),
 ]
 
 
