@@ -576,6 +576,18 @@ OWN_LETTERS = [
         # "are enclosed and are disclosed in part"
         id="records 'disclosed in part' beside a part neither confirmed nor denied",
     ),
+    pytest.param(
+        "transport_body_eir_refusal_material_in_course_of_completion",
+        {"jurisdiction": "uk_eir", "outcome": "refused", "citations": ["reg12(4)(d)"]},
+        # "we are not obliged under the EIR to supply this information": the regulation's own words
+        # quoted in the same sentence ("a public authority may refuse") do not make it hypothetical
+        id="'we are not obliged under the EIR to supply this information'",
+    ),
+    pytest.param(
+        "department_internal_review_supported_original_decision",
+        {"outcome": "review_decision", "review_result": "upheld", "citations": ["s43(2)"]},
+        id="'The internal review you requested ... has supported the original decision'",
+    ),
 ]
 
 
