@@ -588,6 +588,13 @@ OWN_LETTERS = [
         {"outcome": "review_decision", "review_result": "upheld", "citations": ["s43(2)"]},
         id="'The internal review you requested ... has supported the original decision'",
     ),
+    pytest.param(
+        "au_agency_apology_and_third_party_consultation",
+        {"jurisdiction": "au_foi", "outcome": "delay", "citations": []},
+        # "Section 27 of the FOI Act provides that, if a request is made ... the organisation might
+        # reasonably wish to contend that the document is exempt" paraphrases the Act; nothing is decided
+        id="an apology for delay while third parties are consulted",
+    ),
 ]
 
 
