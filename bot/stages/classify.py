@@ -38,6 +38,11 @@ SENTENCE_END_RE = re.compile(
 )
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
+#: a list whose introduction names the kind of provision ("... under FOISA sections:") and whose
+#: items give bare numbers ("• 30(b)(i), Free and frank exchange of views")
+LIST_INTRO_RE = re.compile(r"\b(sections?|regulations?|articles?|exemptions?|exceptions?)\s*:\s*$", re.IGNORECASE)
+BARE_ITEM_RE = re.compile(r"^[\W_]*(?=\d{1,3}[A-Z]{0,2}\s?\()")
+LIST_WORD = {"s": "section", "reg": "regulation", "art": "article"}
 
 DECISIONS = (
     Outcome.FULL_DISCLOSURE,
@@ -254,7 +259,7 @@ def find_exemptions(
         # context from the sentences just before it
         if not any(relying[max(0, index - LIST_CONTEXT) : index + 1]):
             continue
-        for citation, provision in _known_citations(sentence, law, rules):
+        for citation, provision in _known_citations(_as_listed(sentences, index, law), law, rules):
             if citation in found:
                 continue
             if not provision.listed:
@@ -280,11 +285,22 @@ def find_exemptions(
     return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
 
 
-def _known_citations(sentence: Sentence, law: Law, rules: CompiledRules):
+def _as_listed(sentences: list[Sentence], index: int, law: Law) -> str:
+    """The sentence's text; a bare-number list item under "... sections:" gets the law's word back."""
+    flat = sentences[index].flat
+    item = BARE_ITEM_RE.match(flat)
+    if item and law.citation_prefix in LIST_WORD and any(
+        LIST_INTRO_RE.search(before.flat) for before in sentences[max(0, index - LIST_CONTEXT) : index]
+    ):
+        return f"{LIST_WORD[law.citation_prefix]} {flat[item.end():]}"
+    return flat
+
+
+def _known_citations(sentence: Sentence | str, law: Law, rules: CompiledRules):
     """(normalised citation, provision) for each citation in the sentence that the law knows;
     an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)"). A citation of
     another law ("section 34(1) of the Data Protection Act 2018") is none of them."""
-    for cit in find_citations(sentence.flat):
+    for cit in find_citations(sentence if isinstance(sentence, str) else sentence.flat):
         if cit.of_law and not rules.access_law_name.search(cit.of_law):
             continue
         citation = cit.citation

@@ -595,6 +595,13 @@ OWN_LETTERS = [
         # reasonably wish to contend that the document is exempt" paraphrases the Act; nothing is decided
         id="an apology for delay while third parties are consulted",
     ),
+    pytest.param(
+        "scottish_directorate_release_exemptions_listed_by_number",
+        {"jurisdiction": "scotland_foisa", "outcome": "partial_disclosure", "citations": ["s33(1)(b)", "s38(1)(b)"]},
+        # "exemptions apply to that information under FOISA sections:" then "• 33(1)(b), Commercial
+        # interests": the list items are citations without the word "section"
+        id="exemptions listed by bare number under 'FOISA sections:'",
+    ),
 ]
 
 
