@@ -602,6 +602,13 @@ OWN_LETTERS = [
         # interests": the list items are citations without the word "section"
         id="exemptions listed by bare number under 'FOISA sections:'",
     ),
+    pytest.param(
+        "council_statistics_withheld_in_response_to_n_requests",
+        {"jurisdiction": "scotland_foisa", "outcome": "full_disclosure", "citations": []},
+        # "information was withheld in full on these grounds in response to 27 requests" is a count;
+        # "in such cases we explain ... why we are unable to provide the information" is general
+        id="statistics: 'withheld ... in response to 27 requests'",
+    ),
 ]
 
 
