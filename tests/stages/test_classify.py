@@ -609,6 +609,13 @@ OWN_LETTERS = [
         # "in such cases we explain ... why we are unable to provide the information" is general
         id="statistics: 'withheld ... in response to 27 requests'",
     ),
+    pytest.param(
+        "police_log_attached_response_plus_ncnd_other_information",
+        {"outcome": "partial_disclosure", "ncnd": True, "citations": ["s24(2)", "s31(3)"]},
+        # "In addition to the attached response, Midshire Police can neither confirm nor deny that it
+        # holds any other information": the attached response was given
+        id="an attached response plus NCND for any other information",
+    ),
 ]
 
 
