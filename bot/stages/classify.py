@@ -275,7 +275,7 @@ def find_exemptions(
     # a ground the letter says is no longer relied on ("Section 18(f) no longer applies")
     for sentence in sentences:
         if "withdrawn" in sentence.contexts:
-            for citation, _ in _known_citations(sentence, law, rules):
+            for citation, _ in _known_citations(sentence.flat, law, rules):
                 found.pop(citation, None)
     # "section 40" and "section 40(2)" in one letter: keep the precise one
     citations = list(found)
@@ -296,11 +296,11 @@ def _as_listed(sentences: list[Sentence], index: int, law: Law) -> str:
     return flat
 
 
-def _known_citations(sentence: Sentence | str, law: Law, rules: CompiledRules):
-    """(normalised citation, provision) for each citation in the sentence that the law knows;
+def _known_citations(text: str, law: Law, rules: CompiledRules):
+    """(normalised citation, provision) for each citation in a sentence's text that the law knows;
     an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)"). A citation of
     another law ("section 34(1) of the Data Protection Act 2018") is none of them."""
-    for cit in find_citations(sentence if isinstance(sentence, str) else sentence.flat):
+    for cit in find_citations(text):
         if cit.of_law and not rules.access_law_name.search(cit.of_law):
             continue
         citation = cit.citation
