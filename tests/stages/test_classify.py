@@ -616,6 +616,13 @@ OWN_LETTERS = [
         # holds any other information": the attached response was given
         id="an attached response plus NCND for any other information",
     ),
+    pytest.param(
+        "au_commission_notice_under_s24ab",
+        {"jurisdiction": "au_foi", "outcome": "clarification_requested", "citations": []},
+        # "Notice under s 24AB of the FOI Act": the request consultation process, asking the applicant
+        # to revise a request that does not identify the documents
+        id="an Australian 'Notice under s 24AB' asks for a revised request",
+    ),
 ]
 
 
