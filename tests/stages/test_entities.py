@@ -127,3 +127,16 @@ def test_a_subject_line_is_not_the_authority(triager):
     result = triager.triage_path(OWN / "police_log_subject_line_no_letterhead.txt")
     assert not result.authority.lower().startswith("subject")
     assert result.reference == "FOI/20417"
+
+
+def test_the_tokenizer_built_from_the_config_is_the_one_the_model_stores(tagger):
+    # the entity stage skips reading the stored tokenizer (bot/stages/entities.py): that is only
+    # right while the installed model keeps the tokenizer its config builds
+    import spacy
+
+    from bot.stages.entities import SPACY_MODEL
+
+    stored = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
+    assert stored.tokenizer.to_bytes(exclude=["vocab"]) == tagger.nlp.tokenizer.to_bytes(exclude=["vocab"])
+    text = "Per s.40(2) FOIA we can't release it; ref. FOI-2023/0412, e-mail foi@dwp.gov.uk, 1st Jan."
+    assert [t.text for t in stored(text)] == [t.text for t in tagger.nlp.tokenizer(text)]
