@@ -623,6 +623,144 @@ OWN_LETTERS = [
         # to revise a request that does not identify the documents
         id="an Australian 'Notice under s 24AB' asks for a revised request",
     ),
+    pytest.param(
+        "army_cost_limit_may_hold_some_information",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "I can confirm that we may hold some information" hedges before a cost-limit refusal of
+        # everything; "hold some of the information" would be a partial answer
+        id="'we may hold some information' before a cost-limit refusal is no partial answer",
+    ),
+    pytest.param(
+        "scottish_council_cost_limit_for_three_questions_table_for_fourth",
+        {"jurisdiction": "scotland_foisa", "outcome": "partial_disclosure", "citations": ["s12"]},
+        # "we are therefore unable to comply with this part of your request", then a table answers
+        # question 4
+        id="'unable to comply with this part of your request' beside a table of figures",
+    ),
+    pytest.param(
+        "museum_single_question_answered_with_an_estimated_total",
+        {"outcome": "full_disclosure", "citations": []},
+        # "The estimated total of objects ... is currently 1.4 million": the answer is the figure
+        id="an answer that is an estimated total",
+    ),
+    pytest.param(
+        "council_disclosure_log_budget_answer_and_published_spend",
+        {"outcome": "full_disclosure", "citations": ["s21"]},
+        # "The total budget for grass cutting of parks and road verges is £412,650.00": the budget is
+        # given; the rest is published (section 21 keeps the letter a full answer)
+        id="a budget figure given and the rest pointed to under section 21",
+    ),
+    pytest.param(
+        "council_figures_only_from_a_later_year",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "Note: we only have figures from 2017 onwards": ten years asked for, six given
+        id="'we only have figures from 2017 onwards' answers part of the request",
+    ),
+    pytest.param(
+        "us_commission_appeal_considered_and_denied",
+        {"jurisdiction": "us_foia", "outcome": "review_decision", "review_result": "upheld", "citations": ["b7(A)"]},
+        # "I have considered your appeal, and it is denied"; "the FOIA Officer correctly asserted
+        # Exemption 7(A)"
+        id="a US appeal 'considered, and it is denied' upholds the denial",
+    ),
+    pytest.param(
+        "us_agency_pages_partially_releasable_with_appeal_instructions",
+        {"jurisdiction": "us_foia", "outcome": "partial_disclosure", "citations": ["b6"]},
+        # "15 pages are partially releasable", "Enclosed are 15 pages with certain information
+        # withheld"; "you must send your appeal ... within 90 days" explains the right to appeal
+        id="US pages 'partially releasable' with appeal instructions is no review decision",
+    ),
+    pytest.param(
+        "welsh_council_bilingual_request_accepted",
+        {"outcome": "acknowledgement", "citations": []},
+        # a bilingual letterhead, then "Request Accepted" and a summary of the request
+        id="a letter headed 'Request Accepted' is an acknowledgement",
+    ),
+    pytest.param(
+        "scottish_council_acknowledgement_passed_to_partnership_with_foi_leaflet",
+        {"jurisdiction": "scotland_foisa", "outcome": "acknowledgement", "citations": []},
+        # "passed to the Health and Social Care Partnership who will action it and respond to you direct";
+        # "Please find attached further details on FoI with a summary of our policy and procedures"
+        id="an acknowledgement that encloses FOI guidance releases nothing",
+    ),
+    pytest.param(
+        "english_council_eir_acknowledgement_routed_from_foia",
+        {"jurisdiction": "uk_eir", "outcome": "acknowledgement", "citations": []},
+        # "falls within the scope of the EIR and as such is exempt from the FOI Act, under Section 39";
+        # "the provision exists to extend ... if the request is felt to be particularly complex"
+        id="an EIR acknowledgement: section 39 routes the request, an extension is only possible",
+    ),
+    pytest.param(
+        "nz_council_email_attaching_acknowledgment_letter",
+        {"jurisdiction": "nz_lgoima", "outcome": "acknowledgement", "citations": []},
+        # "Please find attached an acknowledgment letter": what is attached is no release
+        id="an email that attaches an acknowledgment letter",
+    ),
+    pytest.param(
+        "au_agency_internal_review_confirms_original_decision",
+        {"jurisdiction": "au_foi", "outcome": "review_decision", "review_result": "upheld", "citations": ["s38"]},
+        # "I confirm the original decision that these documents are exempt"
+        id="an Australian reviewer who 'confirms the original decision' upholds it",
+    ),
+    pytest.param(
+        "transport_body_burden_refusal_mentions_what_would_be_refused",
+        {"outcome": "refused", "citations": ["s14(1)"]},
+        # "Detailed information of this nature ... would be refused under sections 24 and 38": the
+        # burden explained, not grounds applied
+        id="a section 14 burden refusal: what 'would be refused' is no ground",
+    ),
+    pytest.param(
+        "au_authority_email_seeks_confirmation_of_scope",
+        {"jurisdiction": "au_foi", "outcome": "clarification_requested", "citations": []},
+        # "I seek confirmation that you are seeking documents solely relating to ..."
+        id="'I seek confirmation that you are seeking' asks to clarify the scope",
+    ),
+    pytest.param(
+        "us_commission_order_grants_in_part_application_for_review",
+        {"jurisdiction": "us_foia", "outcome": "review_decision", "review_result": "partly", "citations": ["b7(A)"]},
+        # a commission's order: "we grant in part and deny in part Fenwick's application for review of a
+        # decision by the Spectrum Enforcement Bureau"; "Washington, D.C." places it under the US FOIA
+        id="a US commission's order on an application for review, granted in part",
+    ),
+    pytest.param(
+        "us_commission_order_denies_fee_waiver_application_for_review",
+        {"jurisdiction": "us_foia", "outcome": "review_decision", "review_result": "upheld", "citations": []},
+        # "we deny an application for review filed by ..."; "the staff correctly determined that OAP is
+        # not entitled to a fee waiver"
+        id="a US commission's order denying an application for review of a fee-waiver denial",
+    ),
+    pytest.param(
+        "eu_parliament_documents_made_public_in_register",
+        {"jurisdiction": "eu_1049", "outcome": "full_disclosure", "citations": []},
+        # "In light of your application for public access to documents, Parliament has identified 41
+        # documents (see Annex), which are being made publicly available on Parliament's Public Register"
+        id="EU documents 'being made publicly available' in the register are released",
+    ),
+    pytest.param(
+        "nz_ministry_decision_set_out_below_answers",
+        {"jurisdiction": "nz_oia", "outcome": "full_disclosure", "citations": []},
+        # "Please find my decision set out below", then each question answered in prose
+        id="a NZ letter whose decision, set out below, answers each question",
+    ),
+    pytest.param(
+        "au_regulator_notice_of_intention_to_refuse_practical_refusal",
+        {"jurisdiction": "au_foi", "outcome": "clarification_requested", "citations": ["s24AA(1)(b)"]},
+        # "Notice of intention to refuse access because a practical refusal reason exists": the request
+        # consultation process of s24AB, the applicant may revise the request
+        id="an Australian 'notice of intention to refuse access' asks for a revised request",
+    ),
+    pytest.param(
+        "au_police_no_documents_s24a_letterhead_abn",
+        {"jurisdiction": "au_foi", "outcome": "not_held", "citations": ["s24A(1)(b)(ii)"]},
+        # the letterhead's "ABN 22 631 874 509" is no row of figures released
+        id="an Australian Business Number in a letterhead is no disclosure",
+    ),
+    pytest.param(
+        "scottish_ambulance_service_section_17_not_held",
+        {"jurisdiction": "scotland_foisa", "outcome": "not_held", "citations": []},
+        # "section 17 of the Freedom of Information Act 2002": the Scottish Act, named without "(Scotland)"
+        id="'the Freedom of Information Act 2002' is the Scottish Act",
+    ),
 ]
 
 
