@@ -820,17 +820,11 @@ def print_table(result: dict) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.commands.bench import add_arguments
+
     parser = argparse.ArgumentParser(prog="python -m bot.bench")
     add_arguments(parser)
     return cmd_bench(parser.parse_args(argv))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--messages", type=int, default=2000, help="replies in the built backlog (default 2000)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    parser.add_argument("--latency-messages", type=int, default=40, help="replies delivered one at a time in watch mode")
-    parser.add_argument("--no-imap", action="store_true", help="skip the IMAP IDLE latency run")
-    parser.add_argument("--keep", help="build and keep everything in this directory (default: a temporary one, removed)")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
