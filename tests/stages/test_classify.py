@@ -761,6 +761,12 @@ OWN_LETTERS = [
         # "section 17 of the Freedom of Information Act 2002": the Scottish Act, named without "(Scotland)"
         id="'the Freedom of Information Act 2002' is the Scottish Act",
     ),
+    pytest.param(
+        "us_agency_automated_notice_acknowledges_receipt",
+        {"jurisdiction": "us_foia", "outcome": "acknowledgement", "citations": []},
+        # "This automated notice acknowledges receipt of your ... request"; "unique FOIA tracking number"
+        id="a US 'automated notice' acknowledging receipt, with the fee terms",
+    ),
 ]
 
 
