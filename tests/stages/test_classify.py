@@ -767,6 +767,13 @@ OWN_LETTERS = [
         # "This automated notice acknowledges receipt of your ... request"; "unique FOIA tracking number"
         id="a US 'automated notice' acknowledging receipt, with the fee terms",
     ),
+    pytest.param(
+        "police_cost_estimate_without_naming_the_limit",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "it has been calculated that this would cost in the region of £2,583.00": a cost estimate that
+        # refuses the request without naming the appropriate limit, not a figure released
+        id="a cost estimate without the limit's name refuses; its sum is no figure released",
+    ),
 ]
 
 
