@@ -774,6 +774,33 @@ OWN_LETTERS = [
         # refuses the request without naming the appropriate limit, not a figure released
         id="a cost estimate without the limit's name refuses; its sum is no figure released",
     ),
+    pytest.param(
+        "regulator_log_question_headings_answer_and_part_not_held",
+        {"outcome": "partial_disclosure", "citations": ["s40(2)"]},
+        # "Question 2:" then "The Betting Standards Commission holds no information falling in scope of
+        # this part of your request": an answer (kept, not folded as a quoted question), and a part not held
+        id="a log's answer under 'Question 2:' that part of the request is not held",
+    ),
+    pytest.param(
+        "nuclear_regulator_eir_manifestly_unreasonable_holds_information_of_the_description",
+        {"jurisdiction": "uk_eir", "outcome": "refused", "citations": ["reg12(4)(b)"]},
+        # "ORS holds some information of the description specified in your requests. However, ...
+        # manifestly unreasonable": the duty to confirm, then a refusal of the whole
+        id="'holds some information of the description specified' before a refusal is no partial answer",
+    ),
+    pytest.param(
+        "transport_body_covid_acknowledgement_asks_to_withdraw",
+        {"outcome": "acknowledgement", "citations": []},
+        # "Should you wish to proceed with the request we will aim to issue a response by 1 October 2020"
+        id="a pandemic acknowledgement that asks to withdraw and still gives the date",
+    ),
+    pytest.param(
+        "au_agency_deemed_refusal_notice_still_considering_release",
+        {"jurisdiction": "au_foi", "outcome": "delay", "citations": []},
+        # "is deemed to have refused your request under section 15AC ... (deemed refusal)": the
+        # deadline passed with no decision; the agency is still considering release
+        id="an Australian deemed refusal is a late reply, not a refusal",
+    ),
 ]
 
 

@@ -244,6 +244,16 @@ def test_figures_answered_between_the_quoted_questions_are_kept(folding):
     assert "£2,713.92" in folded and "Having made enquiries" in folded
 
 
+def test_an_answer_in_the_authority_name_under_a_question_heading_is_kept(folding):
+    # "Question 2:" reads like a request heading; the paragraph under it, "The Betting Standards
+    # Commission holds no information ...", is the authority answering, with its name in full
+    text = (Path(__file__).resolve().parents[1] / "fixtures" / "classify"
+            / "regulator_log_question_headings_answer_and_part_not_held.txt").read_text(encoding="utf-8")
+    folded = fold(text, folding)
+    assert "holds no information falling in scope of this part of your request" in folded
+    assert "The minutes of these meetings" not in folded.partition("In your email you have requested")[2]
+
+
 def test_introduction_wrapped_over_two_lines_still_counts(folding):
     text = (
         "Thank you for your request of 1 November 2024, requesting the following\ninformation:\n"
