@@ -801,6 +801,19 @@ OWN_LETTERS = [
         # deadline passed with no decision; the agency is still considering release
         id="an Australian deemed refusal is a late reply, not a refusal",
     ),
+    pytest.param(
+        "police_commissioner_diary_cost_threshold_refusal_notice",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "it will not be possible to answer your request without exceeding the appropriate cost
+        # threshold": the limit applied, not only the Act's provision described
+        id="'without exceeding the appropriate cost threshold' applies the cost limit",
+    ),
+    pytest.param(
+        "nhs_trust_internal_review_initial_response_was_correct",
+        {"outcome": "review_decision", "review_result": "upheld", "citations": ["s36"]},
+        # "I have considered our initial response and concluded that our response was factually correct"
+        id="a review that concluded the initial response was correct upholds it",
+    ),
 ]
 
 
