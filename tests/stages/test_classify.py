@@ -814,6 +814,12 @@ OWN_LETTERS = [
         # "I have considered our initial response and concluded that our response was factually correct"
         id="a review that concluded the initial response was correct upholds it",
     ),
+    pytest.param(
+        "agency_release_tables_at_annexes",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find at Annex B a table which shows ...": each answer is a table in an annex
+        id="answers given as tables 'at Annex A' and 'at Annex B'",
+    ),
 ]
 
 
