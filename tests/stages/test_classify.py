@@ -820,6 +820,12 @@ OWN_LETTERS = [
         # "Please find at Annex B a table which shows ...": each answer is a table in an annex
         id="answers given as tables 'at Annex A' and 'at Annex B'",
     ),
+    pytest.param(
+        "scottish_council_log_entry_names_only_the_council",
+        {"jurisdiction": "scotland_foisa", "outcome": "full_disclosure", "citations": []},
+        # a disclosure-log entry that names no Act, only "Angus Council": a Scottish authority
+        id="a Scottish council named in a log entry that names no Act",
+    ),
 ]
 
 
