@@ -4,6 +4,7 @@
 - `rules/classify.toml`: the phrasings that signal each outcome, with weights.
 - `rules/folding.toml`: what to fold away before classifying (quoted request, disclaimers).
 - `models/entity_patterns.jsonl`: spaCy EntityRuler patterns (loaded by the entity stage).
+- `models/outcome_textcat/`: the learned outcome fallback (loaded by `bot/stages/learned.py`).
 
 Adding a jurisdiction is adding a file under `rules/law/`; nothing in code names one.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.errors import UnreadableInput
 from bot.model import Letter, Limits, ParsedMessage, Triage
 from bot.rulebook import Rulebook, load_rulebook
-from bot.stages import advise, classify, deadlines, entities, extract, parse, render
+from bot.stages import advise, classify, deadlines, entities, extract, learned, parse, render
 from bot.stages.jurisdiction import detect_jurisdiction
 
 __all__ = ["Triager", "parse_message", "render"]
@@ -33,6 +33,16 @@ class Triager:
     @cached_property
     def tagger(self) -> entities.EntityTagger:
         return entities.EntityTagger(self.rulebook, max_chars=self.limits.max_nlp_chars)
+
+    @cached_property
+    def outcome_model(self) -> learned.OutcomeModel:
+        return learned.OutcomeModel(
+            self.rulebook.models_dir / learned.MODEL_DIR_NAME, lambda: self.tagger.nlp, max_chars=self.limits.max_nlp_chars
+        )
+
+    def load_models(self) -> None:
+        """Load the spaCy pipeline and the learned outcome model now rather than at first use."""
+        self.outcome_model.component  # noqa: B018 - a cached property: reading it loads the model
 
     # ----------------------------------------------------------------- inputs
 
@@ -74,7 +84,7 @@ class Triager:
     ) -> Triage:
         today = today or dt.date.today()
         law = self.rulebook.law(jurisdiction or detect_jurisdiction(letter, self.rulebook))
-        verdict = classify.classify(letter, self.rulebook, law)
+        verdict = classify.classify(letter, self.rulebook, law, learned=self.outcome_model.probabilities)
         facts = self.tagger.find_facts(letter)
         due = deadlines.compute_deadlines(facts, verdict, law, self.rulebook.calendar(law), today=today)
         steps = advise.advise(verdict, facts, due, law, self.rulebook, today=today)

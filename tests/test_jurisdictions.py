@@ -38,12 +38,10 @@ KNOWN_WRONG = {
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "us-093-seismic-monitoring-station-logs-full": "full release read as a review decision",
     "eu-136-commission-sg-confirmatory-application-registered-acknowledgement": "acknowledgement read as a review decision",
-    "eu-133-commission-dg-digital-services-legal-opinion-not-held": "not held read as other",
     "scot-eisr-144-council-private-water-supply-reg16-review-overturned": "exemptions differ",
     # held-out letters of the sixth batch
     "intl-269-scotland-eisr-council-flood-scheme-partial-householder-names": "EISR s39(2) read in place of the labelled reg11(2)",
     "intl-266-scotland-foisa-council-review-overturned-cost-limit": "the cost limit the review overturned is still listed",
-    "eu-203-commission-dg-hydrogen-art6-2-clarification": "clarification read as other",
     "ie-186-county-council-housing-adaptation-grants-bilingual-full": "full release read as other",
     "scot-eisr-177-council-outfall-sampling-mixed-partial-not-held": "partial read as refused",
     "ca-231-immigration-settlement-grants-scope-volume-clarification": "jurisdiction not detected",

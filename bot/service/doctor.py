@@ -74,7 +74,7 @@ def run_checks(config_path: str | None, data_dir: str | None = None, *, nlp: boo
         lambda: check_maildirs(settings),
         lambda: [check_state(settings.state_file)],
         lambda: [check_rules(settings.rules_dir)],
-        lambda: [check_spacy()] if nlp else [],
+        lambda: check_spacy() if nlp else [],
         lambda: check_imap(settings.imap) if settings.mailbox.kind == "imap" else [],
         lambda: check_smtp(settings.smtp) if settings.send.kind == "smtp" else [],
         lambda: check_digest(settings.digest.time, settings.digest.timezone),
@@ -189,16 +189,27 @@ def check_rules(rules_dir: str) -> Check:
     return passed("rules", f"{rules_dir or 'the shipped rules/'} load ({laws} laws)")
 
 
-def check_spacy() -> Check:
+def check_spacy() -> list[Check]:
+    from bot.rulebook import MODELS_DIR
     from bot.stages.entities import SPACY_MODEL
+    from bot.stages.learned import MODEL_DIR_NAME, OutcomeModel
 
     try:
         import spacy
 
-        spacy.load(SPACY_MODEL)
+        nlp = spacy.load(SPACY_MODEL)
     except Exception as exc:  # noqa: BLE001 - OSError (not installed), version mismatch, ...
-        return failed("spaCy model", f"{SPACY_MODEL} does not load: {exc.__class__.__name__}", f"pip install {SPACY_MODEL.replace('_', '-')}")
-    return passed("spaCy model", f"{SPACY_MODEL} loads")
+        return [failed("spaCy model", f"{SPACY_MODEL} does not load: {exc.__class__.__name__}", f"pip install {SPACY_MODEL.replace('_', '-')}")]
+    checks = [passed("spaCy model", f"{SPACY_MODEL} loads")]
+    try:
+        OutcomeModel(MODELS_DIR / MODEL_DIR_NAME, lambda: nlp).component  # noqa: B018 - reading it loads it
+    except Exception as exc:  # noqa: BLE001 - missing or damaged files
+        checks.append(
+            failed("outcome model", f"models/{MODEL_DIR_NAME} does not load: {exc.__class__.__name__}", "python -m bot.devtools.train_outcome_model")
+        )
+    else:
+        checks.append(passed("outcome model", f"models/{MODEL_DIR_NAME} loads"))
+    return checks
 
 
 def check_digest(time: str, timezone: str) -> list[Check]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -80,6 +81,15 @@ class CompiledRules:
     law_numbered_words: frozenset[str]
     thresholds: dict[str, float]
     exclusive: dict[str, tuple[str, ...]]
+    learned_fallback: LearnedFallback
+
+
+@dataclass(frozen=True)
+class LearnedFallback:
+    """When the learned model's guess is taken: `[learned_fallback]` in rules/classify.toml."""
+
+    min_probability: float
+    never: frozenset[Outcome]
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -102,8 +112,18 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     exclusive = {name: tuple(others) for name, others in data.get("exclusive", {}).items()}
     access_law_name = _compile(data["citations"]["access_law_name"])
     law_numbered_words = frozenset(data["citations"]["law_numbered_words"])
+    fallback = data["learned_fallback"]
+    learned_fallback = LearnedFallback(float(fallback["min_probability"]), frozenset(Outcome(o) for o in fallback["never"]))
     return CompiledRules(
-        contexts, signals, review_results, exemption_context, access_law_name, law_numbered_words, data["thresholds"], exclusive
+        contexts,
+        signals,
+        review_results,
+        exemption_context,
+        access_law_name,
+        law_numbered_words,
+        data["thresholds"],
+        exclusive,
+        learned_fallback,
     )
 
 
@@ -496,7 +516,27 @@ def review_result(sentences: list[Sentence], rules: CompiledRules) -> str | None
     return None
 
 
-def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
+#: a learned model's view of a letter text: each outcome's probability
+OutcomeProbabilities = Callable[[str], dict[str, float]]
+
+
+def learned_guess(probabilities: dict[str, float], fallback: LearnedFallback) -> tuple[Outcome, float] | None:
+    """The learned model's outcome and its probability when it is sure enough and allowed to say it."""
+    best = max(probabilities, key=probabilities.__getitem__, default=None)
+    if best is None or probabilities[best] < fallback.min_probability:
+        return None
+    outcome = Outcome(best)
+    return None if outcome == Outcome.OTHER or outcome in fallback.never else (outcome, round(probabilities[best], 3))
+
+
+def _nothing_decided(outcome: Outcome, signals: dict[str, Signal], thresholds: dict[str, float]) -> bool:
+    """No signal placed the letter ("other" not because it is a transfer or no FOI request)."""
+    strong = thresholds["strong"]
+    return outcome == Outcome.OTHER and signals["transfer"].score < strong and signals["not_foi"].score < strong
+
+
+def classify(letter: Letter, rulebook: Rulebook, law: Law, learned: OutcomeProbabilities | None = None) -> Classification:
+    """Outcome, labels, grounds and exemptions of a letter; `learned` is asked only when the rules place nothing."""
     rules = compile_rules(rulebook)
     sentences = split_sentences(letter.text, rules)
     signals = score_signals(sentences, rules)
@@ -520,6 +560,12 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
     ]
     decision_grounds = grounds if withholding else grounds - {"exemption"}
     outcome, labels, confidence = decide(signals, decision_grounds, rules.thresholds)
+    guessed = False
+    if learned is not None and _nothing_decided(outcome, signals, rules.thresholds):
+        guess = learned_guess(learned(letter.full_text or letter.text), rules.learned_fallback)
+        if guess is not None:
+            (outcome, confidence), guessed = guess, True
+            labels = [outcome]
     result = review_result(sentences, rules) if outcome == Outcome.REVIEW_DECISION else None
     if outcome == Outcome.DELAY or ncnd:
         # an extension notice names the exemptions it is still considering ("may be exempt under
@@ -582,6 +628,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law) -> Classification:
 
     needs_review = (
         outcome == Outcome.OTHER
+        or guessed
         or confidence < rules.thresholds["needs_review_below"]
         or not letter.text.strip()
     )

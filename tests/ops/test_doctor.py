@@ -56,6 +56,7 @@ def test_the_embedded_default_passes_every_check_including_the_spacy_model(tmp_p
     lines = capsys.readouterr().out.splitlines()
     assert code == 0, lines
     assert line(lines, "spaCy model").startswith("✓")
+    assert line(lines, "outcome model").startswith("✓")
     assert line(lines, "state database").startswith("✓") and "not created yet" in line(lines, "state database")
     assert lines[-1] == "all checks passed"
 

@@ -139,6 +139,9 @@ class MisbehavingTriager:
     def __init__(self, real) -> None:
         self.real = real
 
+    def load_models(self):
+        self.real.load_models()
+
     def triage_message(self, message, **options):
         text = message.body_text
         if "HANG-FOREVER" in text:

@@ -826,6 +826,13 @@ OWN_LETTERS = [
         # a disclosure-log entry that names no Act, only "Angus Council": a Scottish authority
         id="a Scottish council named in a log entry that names no Act",
     ),
+    pytest.param(
+        "council_asks_which_grant_scheme_before_going_further",
+        {"outcome": "clarification_requested", "needs_review": True, "citations": []},
+        # "Before we can go further we need you to tell us which of the two grant schemes you mean":
+        # no rule places it; the learned fallback's guess, flagged for a person to check
+        id="a letter no rule places gets the learned model's guess",
+    ),
 ]
 
 
