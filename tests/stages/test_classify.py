@@ -833,6 +833,20 @@ OWN_LETTERS = [
         # no rule places it; the learned fallback's guess, flagged for a person to check
         id="a letter no rule places gets the learned model's guess",
     ),
+    pytest.param(
+        "nz_agency_decision_to_withhold_some_of_the_information",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "citations": ["s9(2)(a)", "s9(2)(b)(ii)"]},
+        # "I enclose the information you requested ... a decision has been made to withhold some of the
+        # information under the following sections" then bullets of bare numbers ("• 9(2)(a) to protect ...")
+        id="withholding some of the information, under a list of bare section numbers, is partial",
+    ),
+    pytest.param(
+        "nz_council_release_after_refining_would_have_been_declined",
+        {"outcome": "full_disclosure", "citations": []},
+        # "your request would likely have resulted in a refusal under section 17(f)": the earlier
+        # exchange retold; the refined request was answered in full
+        id="a refusal the request would have met before it was refined is no ground",
+    ),
 ]
 
 
