@@ -847,6 +847,31 @@ OWN_LETTERS = [
         # exchange retold; the refined request was answered in full
         id="a refusal the request would have met before it was refined is no ground",
     ),
+    pytest.param(
+        "council_we_have_issued_figures_in_prose",
+        {"outcome": "full_disclosure", "citations": []},
+        # "We have issued 14 fixed penalty notices ...": a figure given in a sentence is the answer
+        id="a figure the council says it has issued is released",
+    ),
+    pytest.param(
+        "council_only_able_to_supply_some_of_the_information",
+        {"outcome": "partial_disclosure", "citations": ["s40(2)"]},
+        # "We are only able to supply some of the information you have requested."
+        id="only able to supply some of the information is partial",
+    ),
+    pytest.param(
+        "fire_service_information_held_partially",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "The Service can confirm the requested incident information is held partially."
+        id="information held partially is a partial answer",
+    ),
+    pytest.param(
+        "police_one_complaint_further_information_exempt",
+        {"outcome": "partial_disclosure", "citations": ["s30(1)(a)"]},
+        # "= 2 complaints have been received ... In this case any further information about these
+        # complaints is exempt": the count was given, the rest withheld
+        id="a count given and any further information exempt is partial",
+    ),
 ]
 
 
