@@ -872,6 +872,32 @@ OWN_LETTERS = [
         # complaints is exempt": the count was given, the rest withheld
         id="a count given and any further information exempt is partial",
     ),
+    pytest.param(
+        "department_dealing_with_your_request_aim_to_send_response_by",
+        {"outcome": "acknowledgement", "citations": []},
+        # "I am dealing with your request ... and aim to send you a response by 2 April 2024": the
+        # first promised date, not a later one
+        id="dealing with your request and aiming to reply by a date is an acknowledgement",
+    ),
+    pytest.param(
+        "department_considering_your_concerns_review_request",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We are considering your concerns and will aim to provide you with a response by ..."
+        id="a review request being considered is acknowledged",
+    ),
+    pytest.param(
+        "department_asks_you_for_clarification_cannot_take_further",
+        {"outcome": "clarification_requested", "citations": []},
+        # "we would like to ask you for clarification"; "I will not be able to take this matter
+        # further without this extra information from you"
+        id="asking you for clarification before taking the request further",
+    ),
+    pytest.param(
+        "council_response_to_your_request_set_out_below",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find Eastfield City Council's response to your request set out below:"
+        id="the council's response set out below, every question answered, is full",
+    ),
 ]
 
 
