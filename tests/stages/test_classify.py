@@ -898,6 +898,19 @@ OWN_LETTERS = [
         # "Please find Eastfield City Council's response to your request set out below:"
         id="the council's response set out below, every question answered, is full",
     ),
+    pytest.param(
+        "council_review_carried_out_ncnd_maintained",
+        {"outcome": "review_decision", "review_result": "upheld", "ncnd": True, "citations": ["s40(5)"]},
+        # "You have asked us for an internal review ... A full and impartial review has now been carried
+        # out"; the original reply is quoted at length; "we were correct to apply section 40(5B)(a)(i)"
+        id="a review carried out that keeps the original reply is upheld",
+    ),
+    pytest.param(
+        "council_review_not_changing_our_response",
+        {"outcome": "review_decision", "review_result": "upheld", "citations": []},
+        # "We are not changing our response of 12 August 2024, and therefore not upholding your complaint."
+        id="not changing our response is a review upheld",
+    ),
 ]
 
 
