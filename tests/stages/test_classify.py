@@ -911,6 +911,30 @@ OWN_LETTERS = [
         # "We are not changing our response of 12 August 2024, and therefore not upholding your complaint."
         id="not changing our response is a review upheld",
     ),
+    pytest.param(
+        "council_further_fortnight_before_we_can_reply",
+        {"outcome": "delay", "citations": []},
+        # "It is likely that it will be a further fortnight before we are in a position to reply to you."
+        id="a further fortnight before we can reply is a delay",
+    ),
+    pytest.param(
+        "council_eir_charges_for_this_information",
+        {"jurisdiction": "uk_eir", "outcome": "fee_notice", "citations": []},
+        # EIR reg 8: "Brackenfield City Council charges for this information. Please make your request to ..."
+        id="the council charges for this information is a fee notice",
+    ),
+    pytest.param(
+        "council_informal_we_dont_hold_information",
+        {"outcome": "not_held", "citations": []},
+        # "we don’t hold information about that camera" (a curly apostrophe, no "do not")
+        id="we don't hold information is not held",
+    ),
+    pytest.param(
+        "department_auto_receipt_currently_processing",
+        {"outcome": "acknowledgement", "citations": []},
+        # "Thank you for your email. We are currently processing your request."
+        id="we are currently processing your request acknowledges it",
+    ),
 ]
 
 
