@@ -935,6 +935,13 @@ OWN_LETTERS = [
         # "Thank you for your email. We are currently processing your request."
         id="we are currently processing your request acknowledges it",
     ),
+    pytest.param(
+        "council_review_accepts_complaint_about_failure_to_respond",
+        {"jurisdiction": "uk_eir", "outcome": "review_decision", "citations": []},
+        # "We accept your complaint about our failure to respond to your original request": a review of
+        # a reply never sent, which releases the information with it
+        id="a review that accepts a complaint about a missing reply is a review decision",
+    ),
 ]
 
 
