@@ -40,9 +40,11 @@ class Triager:
             self.rulebook.models_dir / learned.MODEL_DIR_NAME, lambda: self.tagger.nlp, max_chars=self.limits.max_nlp_chars
         )
 
-    def load_models(self) -> None:
-        """Load the spaCy pipeline and the learned outcome model now rather than at first use."""
+    def load_models(self) -> list[str]:
+        """Load the spaCy pipeline and the learned outcome model now rather than at first use;
+        returns what could not be loaded (the rules work without the learned fallback)."""
         self.outcome_model.component  # noqa: B018 - a cached property: reading it loads the model
+        return [self.outcome_model.load_error] if self.outcome_model.load_error else []
 
     # ----------------------------------------------------------------- inputs
 

@@ -192,7 +192,7 @@ def check_rules(rules_dir: str) -> Check:
 def check_spacy() -> list[Check]:
     from bot.rulebook import MODELS_DIR
     from bot.stages.entities import SPACY_MODEL
-    from bot.stages.learned import MODEL_DIR_NAME, OutcomeModel
+    from bot.stages.learned import MODEL_DIR_NAME
 
     try:
         import spacy
@@ -201,15 +201,20 @@ def check_spacy() -> list[Check]:
     except Exception as exc:  # noqa: BLE001 - OSError (not installed), version mismatch, ...
         return [failed("spaCy model", f"{SPACY_MODEL} does not load: {exc.__class__.__name__}", f"pip install {SPACY_MODEL.replace('_', '-')}")]
     checks = [passed("spaCy model", f"{SPACY_MODEL} loads")]
-    try:
-        OutcomeModel(MODELS_DIR / MODEL_DIR_NAME, lambda: nlp).component  # noqa: B018 - reading it loads it
-    except Exception as exc:  # noqa: BLE001 - missing or damaged files
-        checks.append(
-            failed("outcome model", f"models/{MODEL_DIR_NAME} does not load: {exc.__class__.__name__}", "python -m bot.devtools.train_outcome_model")
+    return checks + [check_outcome_model(MODELS_DIR / MODEL_DIR_NAME, nlp)]
+
+
+def check_outcome_model(model_dir: Path, nlp) -> Check:
+    from bot.stages.learned import OutcomeModel
+
+    model = OutcomeModel(model_dir, lambda: nlp)
+    if model.component is None:
+        return failed(
+            "outcome model",
+            f"{model.load_error}: letters no rule places get no learned guess",
+            "python -m bot.devtools.train_outcome_model",
         )
-    else:
-        checks.append(passed("outcome model", f"models/{MODEL_DIR_NAME} loads"))
-    return checks
+    return passed("outcome model", f"models/{model_dir.name} loads")
 
 
 def check_digest(time: str, timezone: str) -> list[Check]:

@@ -61,7 +61,7 @@ log = structlog.get_logger("foibot.worker")
 
 
 class TriagerLike(Protocol):
-    def load_models(self) -> None: ...
+    def load_models(self) -> list[str]: ...
     def triage_message(self, message: ParsedMessage, **options: Any) -> Triage: ...
     def render_text(self, triage: Triage) -> str: ...
     def render_html(self, triage: Triage) -> str: ...
@@ -601,7 +601,8 @@ class Worker:
         from bot.model import ParsedMessage as Warm
 
         try:
-            self.triager.load_models()
+            for problem in self.triager.load_models():
+                log.warning("worker.model_unavailable", problem=problem)
             self.triager.triage_message(Warm(body_text="Dear requester, we acknowledge your request. Yours, FOI Team"))
         except Exception as exc:  # noqa: BLE001 - a broken model shows up per message, with its reason
             log.warning("worker.warm_up_failed", error=exc.__class__.__name__)

@@ -49,15 +49,25 @@ class OutcomeModel:
         self.model_dir = Path(model_dir)
         self._nlp = nlp
         self.max_chars = max_chars
+        #: why the model could not be loaded ("" when it was, or has not been tried yet)
+        self.load_error = ""
 
     @cached_property
     def component(self):
+        """The loaded component; None when its files are missing or damaged (then it guesses nothing:
+        a broken install must not stop replies being read by the rules; `foibot doctor` says so)."""
         # created, not added: the entity stage's `nlp(text)` must not run it on every letter
         component = self._nlp().create_pipe("textcat", name=MODEL_DIR_NAME, config=TEXTCAT_CONFIG)
-        return component.from_disk(self.model_dir, exclude=NOT_STORED)
+        try:
+            return component.from_disk(self.model_dir, exclude=NOT_STORED)
+        except (OSError, ValueError) as exc:
+            self.load_error = f"{self.model_dir.name} does not load ({exc.__class__.__name__})"
+            return None
 
     def probabilities(self, text: str) -> dict[str, float]:
-        """Each outcome's probability for this letter text (they sum to 1)."""
+        """Each outcome's probability for this letter text (they sum to 1); {} without a model."""
+        if self.component is None:
+            return {}
         doc = self._nlp().make_doc(text[: self.max_chars])
         return dict(self.component(doc).cats)
 

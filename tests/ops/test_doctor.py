@@ -296,3 +296,14 @@ def test_smtp_login_checked_with_a_real_server(tmp_path, capsys, smtp_with_login
     assert code == 1
     assert line(lines, "SMTP login").startswith("✗ SMTP login: refused for 'foibot' (535): wrong username or password")
     assert smtp_with_login.received() == []
+
+
+def test_a_missing_outcome_model_is_one_failed_line_with_its_fix(tmp_path):
+    import spacy
+
+    from bot.service.doctor import check_outcome_model
+
+    check = check_outcome_model(tmp_path / "outcome_textcat", spacy.blank("en"))
+    assert not check.ok
+    assert "outcome_textcat does not load" in check.detail and "no learned guess" in check.detail
+    assert "train_outcome_model" in check.fix

@@ -140,7 +140,7 @@ class MisbehavingTriager:
         self.real = real
 
     def load_models(self):
-        self.real.load_models()
+        return self.real.load_models()
 
     def triage_message(self, message, **options):
         text = message.body_text

@@ -92,3 +92,32 @@ def test_the_model_reads_the_letter_with_the_entity_stage_tokenizer(triager):
     assert set(probabilities) == set(learned.LABELS)
     assert sum(probabilities.values()) == pytest.approx(1.0)
     assert "outcome_textcat" not in triager.tagger.nlp.pipe_names  # the entity stage does not run it
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_missing_or_damaged_model_means_no_guess_not_a_failure(triager, tmp_path, damage):
+    model_dir = tmp_path / learned.MODEL_DIR_NAME
+    if damage == "garbage":
+        model_dir.mkdir()
+        (model_dir / "cfg").write_text((MODELS_DIR / learned.MODEL_DIR_NAME / "cfg").read_text())
+        (model_dir / "model").write_bytes(b"not a model")
+    broken = learned.OutcomeModel(model_dir, lambda: triager.tagger.nlp)
+    assert broken.probabilities(NO_RULE_PLACES_IT.read_text(encoding="utf-8")) == {}
+    assert broken.load_error.startswith(learned.MODEL_DIR_NAME)
+    assert classified(NO_RULE_PLACES_IT, triager.rulebook, broken.probabilities).outcome == Outcome.OTHER
+
+
+def test_the_triager_reports_a_missing_model_and_still_reads_letters(triager, tmp_path):
+    import shutil
+
+    from bot.rulebook import Rulebook
+    from bot.triage import Triager
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(MODELS_DIR / "entity_patterns.jsonl", models)  # everything but the outcome model
+    without_model = Triager(Rulebook(triager.rulebook.rules_dir, models))
+    without_model.__dict__["tagger"] = triager.tagger  # the loaded spaCy pipeline, shared
+    assert without_model.load_models() == [f"{learned.MODEL_DIR_NAME} does not load (FileNotFoundError)"]
+    assert without_model.triage_path(NO_RULE_PLACES_IT).outcome == "other"
+    assert triager.load_models() == []
