@@ -942,6 +942,12 @@ OWN_LETTERS = [
         # a reply never sent, which releases the information with it
         id="a review that accepts a complaint about a missing reply is a review decision",
     ),
+    pytest.param(
+        "council_answers_request_that_says_reply_unknown_if_not_held",
+        {"outcome": "full_disclosure", "citations": []},
+        # the request's own instruction, quoted: 'Please reply "unknown" if this information is not held.'
+        id="the request's 'if this information is not held' is no answer",
+    ),
 ]
 
 
