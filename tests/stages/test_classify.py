@@ -948,6 +948,12 @@ OWN_LETTERS = [
         # the request's own instruction, quoted: 'Please reply "unknown" if this information is not held.'
         id="the request's 'if this information is not held' is no answer",
     ),
+    pytest.param(
+        "council_late_reply_figures_out_of_total",
+        {"outcome": "full_disclosure", "citations": []},
+        # an apology for the delay, then the answer: "In 2023, 212 out of 240 council allotment plots were let."
+        id="a late reply that gives 'X out of Y' figures is a release",
+    ),
 ]
 
 
