@@ -954,6 +954,12 @@ OWN_LETTERS = [
         # an apology for the delay, then the answer: "In 2023, 212 out of 240 council allotment plots were let."
         id="a late reply that gives 'X out of Y' figures is a release",
     ),
+    pytest.param(
+        "fire_service_summary_of_our_findings_below",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find below a summary of our findings." then the request and the figures
+        id="a summary of our findings below is a release",
+    ),
 ]
 
 
