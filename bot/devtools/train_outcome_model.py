@@ -4,7 +4,8 @@
 
 Reads the tuning split of the letters written for the project (`*_tune.jsonl` in
 `tests/fixtures/letters`; the held-out split is never read) and writes
-`models/outcome_textcat/` (`cfg` and `model`; the vocabulary is the entity model's). The same letters give the same bytes.
+`models/outcome_textcat/` (`cfg` and `model`; the vocabulary is the entity model's).
+The same letters give the same bytes.
 """
 
 from __future__ import annotations

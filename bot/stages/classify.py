@@ -39,9 +39,9 @@ SENTENCE_END_RE = re.compile(
 )
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
-#: a list whose introduction names the kind of provision ("... under FOISA sections:", "withhold ... under
-#: the following sections") and whose
-#: items give bare numbers ("• 30(b)(i), Free and frank exchange of views")
+#: a list whose introduction names the kind of provision, with or without a colon ("... under FOISA
+#: sections:", "withhold some of the information under the following sections") and whose items give
+#: bare numbers ("• 30(b)(i), Free and frank exchange of views")
 LIST_INTRO_RE = re.compile(r"\b(sections?|regulations?|articles?|exemptions?|exceptions?)\s*:?\s*$", re.IGNORECASE)
 BARE_ITEM_RE = re.compile(r"^[\W_]*(?=\d{1,3}[A-Z]{0,2}\s?\()")
 LIST_WORD = {"s": "section", "reg": "regulation", "art": "article"}
