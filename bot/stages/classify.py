@@ -39,10 +39,10 @@ SENTENCE_END_RE = re.compile(
 )
 
 LIST_CONTEXT = 3  # how many sentences back a listed citation may take its "relied on" wording from
-#: a list whose introduction names the kind of provision, with or without a colon ("... under FOISA
-#: sections:", "withhold some of the information under the following sections") and whose items give
-#: bare numbers ("• 30(b)(i), Free and frank exchange of views")
-LIST_INTRO_RE = re.compile(r"\b(sections?|regulations?|articles?|exemptions?|exceptions?)\s*:?\s*$", re.IGNORECASE)
+#: a list whose introduction names the kind of provision, with a colon, a stray semicolon or neither
+#: ("... under FOISA sections:", "an exemption under sections;", "withhold some of the information under
+#: the following sections") and whose items give bare numbers ("• 30(b)(i), Free and frank exchange of views")
+LIST_INTRO_RE = re.compile(r"\b(sections?|regulations?|articles?|exemptions?|exceptions?)\s*[:;]?\s*$", re.IGNORECASE)
 BARE_ITEM_RE = re.compile(r"^[\W_]*(?=\d{1,3}[A-Z]{0,2}\s?\()")
 LIST_WORD = {"s": "section", "reg": "regulation", "art": "article"}
 
@@ -392,6 +392,9 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
         refused_whole = cost_or_vexatious and s("whole_request") >= t
         if partial >= strong and not refused_whole:
+            outcome = Outcome.PARTIAL_DISCLOSURE
+        elif s("part_refused") >= t and released >= strong and not refused_whole:
+            # a ground (even the cost limit) for one numbered part, and the other parts answered
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif released >= 1.5 and not cost_or_vexatious and (s("ncnd") < strong or released >= strong):
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied

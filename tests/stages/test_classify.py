@@ -960,6 +960,56 @@ OWN_LETTERS = [
         # "Please find below a summary of our findings." then the request and the figures
         id="a summary of our findings below is a release",
     ),
+    pytest.param(
+        "police_withholding_by_virtue_of_exemption_statute_quoted",
+        {"outcome": "refused", "citations": ["s43(2)"]},
+        # "we are withholding the information by virtue of the following exemption: Section 43(2) ...
+        # “(2) Information is exempt information if ...”": the statute quoted inside the decision
+        id="a decision that quotes the statute is not hypothetical",
+    ),
+    pytest.param(
+        "us_city_board_invokes_extension_additional_working_days",
+        {"outcome": "delay", "citations": []},
+        # "I am invoking an extension of five additional working days to respond to your request"
+        id="an extension of five additional working days is a delay",
+    ),
+    pytest.param(
+        "nhs_trust_requested_information_contained_within_attached_csv",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find the requested information contained within the attached CSV files."
+        id="the requested information within the attached files is a release",
+    ),
+    pytest.param(
+        "nhs_trust_breakdowns_can_be_found_on_attached_files",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Detailed breakdowns can be found on the attached .csv files"
+        id="breakdowns found on the attached files are a release",
+    ),
+    pytest.param(
+        "scottish_directorate_exemption_under_sections_semicolon_list",
+        {"jurisdiction": "scotland_foisa", "outcome": "partial_disclosure", "citations": ["s30(b)(i)", "s33(1)(b)", "s38(1)(b)"]},
+        # "an exemption under sections;" then bullets of bare numbers: the stray semicolon still introduces the list
+        id="a list of bare section numbers after 'sections;' is cited",
+    ),
+    pytest.param(
+        "nhs_trust_answers_two_parts_cannot_comply_with_part_three",
+        {"outcome": "partial_disclosure", "citations": ["s12"]},
+        # parts 1 and 2 answered in a table; "not able to comply with part 3 of the request as to do so
+        # would require it to exceed the appropriate limit"
+        id="the cost limit for one numbered part, the rest answered, is a partial disclosure",
+    ),
+    pytest.param(
+        "nhs_trust_numbered_answers_item_three_under_section_12",
+        {"outcome": "partial_disclosure", "citations": ["s12"]},
+        # "1 - We employ 14 ...", "2 - Please see the response document attached ...", "3 - Under Section 12 ..."
+        id="a numbered answer line refused under section 12 beside answered ones is a partial disclosure",
+    ),
+    pytest.param(
+        "council_refuses_every_numbered_question_cost_limit",
+        {"outcome": "refused", "citations": ["s12"]},
+        # every numbered answer line is a section 12 refusal and nothing is given: still a refusal
+        id="the cost limit on every numbered question is a refusal",
+    ),
 ]
 
 
