@@ -277,8 +277,8 @@ def find_exemptions(
         if sentence.contexts & skip:
             continue
         # a citation in a list ("as the following exemptions apply:" then one per line) takes its
-        # context from the sentences just before it
-        if not any(relying[max(0, index - LIST_CONTEXT) : index + 1]):
+        # context from the sentences just before the list
+        if not any(relying[max(0, _list_start(sentences, index) - LIST_CONTEXT) : index + 1]):
             continue
         for citation, provision in _known_citations(_as_listed(sentences, index, law), law, rules):
             if citation in found:
@@ -310,11 +310,21 @@ def _as_listed(sentences: list[Sentence], index: int, law: Law) -> str:
     """The sentence's text; a bare-number list item under "... sections:" gets the law's word back."""
     flat = sentences[index].flat
     item = BARE_ITEM_RE.match(flat)
+    start = _list_start(sentences, index)
     if item and law.citation_prefix in LIST_WORD and any(
-        LIST_INTRO_RE.search(before.flat) for before in sentences[max(0, index - LIST_CONTEXT) : index]
+        LIST_INTRO_RE.search(before.flat) for before in sentences[max(0, start - LIST_CONTEXT) : start]
     ):
         return f"{LIST_WORD[law.citation_prefix]} {flat[item.end():]}"
     return flat
+
+
+def _list_start(sentences: list[Sentence], index: int) -> int:
+    """The first item of the run of bare-number list items that ends at `index` (itself when it is
+    none): a long list ("• 29(1)(b) ...", "• 30(c) ...", seven more) is introduced once, above it."""
+    start = index
+    while start > 0 and BARE_ITEM_RE.match(sentences[start].flat) and BARE_ITEM_RE.match(sentences[start - 1].flat):
+        start -= 1
+    return start
 
 
 def _known_citations(text: str, law: Law, rules: CompiledRules):

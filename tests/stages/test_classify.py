@@ -1010,6 +1010,19 @@ OWN_LETTERS = [
         # every numbered answer line is a section 12 refusal and nothing is given: still a refusal
         id="the cost limit on every numbered question is a refusal",
     ),
+    pytest.param(
+        "australian_department_grant_you_access_in_part",
+        {"jurisdiction": "au_foi", "outcome": "partial_disclosure", "citations": ["s47F", "s47G"]},
+        # "I have decided to: grant you access in full to 3 documents; grant you access in part to 9 documents"
+        id="'grant you access in part' is a partial disclosure",
+    ),
+    pytest.param(
+        "scottish_council_long_bare_number_exemption_list",
+        {"jurisdiction": "scotland_foisa", "outcome": "partial_disclosure",
+         "citations": ["s30(b)(i)", "s30(b)(ii)", "s30(c)", "s33(1)(b)", "s36(1)", "s38(1)(b)"]},
+        # six bullets of bare numbers under "... under sections:": the items past the third are listed too
+        id="every item of a long bare-number list is cited",
+    ),
 ]
 
 
