@@ -269,11 +269,20 @@ class WorkingCalendar:
                     holidays.country_holidays(spec.country, subdiv=subdiv, categories=tuple(spec.categories))
                 )
         self._extra = set(spec.extra_holidays)
+        self._names: dict[dt.date, str | None] = {}
         self._ranges = [
             (tuple(map(int, r.start.split("-"))), tuple(map(int, r.end.split("-")))) for r in spec.closed_ranges
         ]
 
     def holiday_name(self, day: dt.date) -> str | None:
+        # counting the working days of a long wait asks about the same days for every reply
+        try:
+            return self._names[day]
+        except KeyError:
+            name = self._names[day] = self._holiday_name(day)
+            return name
+
+    def _holiday_name(self, day: dt.date) -> str | None:
         for table in self._tables:
             name = table.get(day)
             if name:
