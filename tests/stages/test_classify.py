@@ -1023,6 +1023,32 @@ OWN_LETTERS = [
         # six bullets of bare numbers under "... under sections:": the items past the third are listed too
         id="every item of a long bare-number list is cited",
     ),
+    pytest.param(
+        "police_review_will_now_be_conducted",
+        {"outcome": "acknowledgement", "citations": []},
+        # "A review will now be conducted ... The reviewing officer will reconsider the original request
+        # before responding to you with their findings."
+        id="a review that will now be conducted is a review request acknowledged",
+    ),
+    pytest.param(
+        "hospital_trust_will_reply_on_or_before_date",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We can confirm that <the trust> will reply on or before 14/10/25."
+        id="'will reply on or before' a date is an acknowledgement",
+    ),
+    pytest.param(
+        "agency_relevant_data_in_pdf_attached",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find the relevant data requested in the .pdf attached to the covering email."
+        id="the relevant data in the attached pdf is a release",
+    ),
+    pytest.param(
+        "regulator_holds_some_but_cannot_process_any_further_s12",
+        {"outcome": "refused", "citations": ["s12"]},
+        # "does hold some of the information ... exempt under Section 12 ... we cannot process your request
+        # any further": the cost limit for the whole request, not a partial disclosure
+        id="a request that cannot be processed any further under section 12 is refused",
+    ),
 ]
 
 
