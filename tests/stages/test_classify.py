@@ -1049,6 +1049,20 @@ OWN_LETTERS = [
         # any further": the cost limit for the whole request, not a partial disclosure
         id="a request that cannot be processed any further under section 12 is refused",
     ),
+    pytest.param(
+        "mapping_agency_having_reviewed_your_request_not_valid",
+        {"outcome": "refused", "citations": []},
+        # "Having reviewed your information request, the Agency is unable to comply": the first reading of
+        # a request, not an internal review (the footer names the "FOI Internal Review Officer")
+        id="'having reviewed your information request' is no review decision",
+    ),
+    pytest.param(
+        "hospital_trust_request_as_detailed_below_then_report_attached",
+        {"outcome": "full_disclosure", "citations": []},
+        # "your request for information received by the Trust on 24 March 2025 as detailed below:" quotes
+        # the request ("Please could you provide me with further information ..."): folded, not a clarification
+        id="a request quoted 'as detailed below' is folded",
+    ),
 ]
 
 
