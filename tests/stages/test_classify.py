@@ -1063,6 +1063,25 @@ OWN_LETTERS = [
         # the request ("Please could you provide me with further information ..."): folded, not a clarification
         id="a request quoted 'as detailed below' is folded",
     ),
+    pytest.param(
+        "school_acknowledgement_lists_what_reply_will_do",
+        {"outcome": "acknowledgement", "citations": []},
+        # "we have 20 school days to either: * provide you with the information ...; or * if we are unable to
+        # provide this information, let you know the reason": a promise of either outcome, not a refusal
+        id="'if we are unable to provide this information' in an acknowledgement is no refusal",
+    ),
+    pytest.param(
+        "department_response_due_date_changed",
+        {"outcome": "delay", "citations": []},
+        # "The date that the response is due for your request ... has been changed to 14th November."
+        id="a response due date changed to a later one is a delay",
+    ),
+    pytest.param(
+        "council_finalising_response_hope_to_have_it_tomorrow",
+        {"outcome": "delay", "citations": []},
+        # "We are just finalising your response and hope to have it with you tomorrow."
+        id="a response being finalised is a delay",
+    ),
 ]
 
 
