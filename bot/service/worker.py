@@ -446,9 +446,6 @@ class Worker:
                 self.observer.message_quarantined("unauthenticated")
                 return
             triage = analysis.triage
-            # file the reply in its case first: record_reply is idempotent, so a crash before the
-            # summary is queued files it once when the message is retried
-            self.cases.record_reply(key, parsed, triage, decision.recipient)
             if not analysis.summary_rfc822:  # an Analysis made elsewhere, without its summary
                 summary = self.compose(parsed, triage, decision)
                 analysis = dataclasses.replace(
@@ -457,14 +454,18 @@ class Worker:
                     summary_rfc822=summary.as_bytes(),
                     triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
                 )
-            queued = self.state.enqueue_summary(
-                key,
-                triage_json=analysis.triage_json,
-                outcome=str(triage.outcome),
-                recipient=decision.recipient,
-                summary_id=analysis.summary_id,
-                rfc822=analysis.summary_rfc822,
-            )
+            # the reply filed in its case and its summary queued: one commit, so a crash leaves
+            # both or neither (record_reply is idempotent too, for a retry after the send)
+            with self.state.transaction():
+                self.cases.record_reply(key, parsed, triage, decision.recipient)
+                queued = self.state.enqueue_summary(
+                    key,
+                    triage_json=analysis.triage_json,
+                    outcome=str(triage.outcome),
+                    recipient=decision.recipient,
+                    summary_id=analysis.summary_id,
+                    rfc822=analysis.summary_rfc822,
+                )
             bound.info(
                 "message.triaged",
                 outcome=str(triage.outcome),

@@ -41,6 +41,47 @@ def test_enqueue_marks_triaged_and_queues_exactly_one_summary(tmp_path):
     assert (counts["sent"], counts["queued"], counts["triaged"]) == (1, 0, 1)
 
 
+def test_transactions_nest_into_one_commit(tmp_path):
+    state = State(tmp_path / "s.db")
+    state.record("k", b"r")
+    args = dict(triage_json="{}", outcome="refused", recipient="a@b.example", summary_id="<s@x>", rfc822=b"m")
+    reader = sqlite3.connect(tmp_path / "s.db")  # another connection, as `foibot status` opens
+
+    def status_seen_by_reader() -> str:
+        return reader.execute("SELECT status FROM messages WHERE key = 'k'").fetchone()[0]
+
+    with state.transaction():
+        assert state.enqueue_summary("k", **args)  # its own transaction joins the outer one
+        assert status_seen_by_reader() == "seen"  # nothing committed before the outer commit
+    assert status_seen_by_reader() == "triaged"
+
+
+def test_a_failing_outer_transaction_undoes_the_nested_writes(tmp_path):
+    state = State(tmp_path / "s.db")
+    state.record("k", b"r")
+    args = dict(triage_json="{}", outcome="refused", recipient="a@b.example", summary_id="<s@x>", rfc822=b"m")
+    try:
+        with state.transaction():
+            state.enqueue_summary("k", **args)
+            raise RuntimeError("crash before the commit")
+    except RuntimeError:
+        pass
+    assert state.message("k").status == "seen" and state.summaries_for("k") == 0
+
+
+def test_a_failing_nested_transaction_undoes_only_its_own_writes(tmp_path):
+    state = State(tmp_path / "s.db")
+    with state.transaction():
+        state.record("kept", b"r")
+        try:
+            with state.transaction() as db:
+                db.execute("UPDATE messages SET status = 'triaged' WHERE key = 'kept'")
+                raise ValueError("inner step failed")
+        except ValueError:
+            pass
+    assert state.message("kept").status == "seen"
+
+
 def test_outbox_row_cannot_exist_without_its_message(tmp_path):
     state = State(tmp_path / "s.db")
     try:
