@@ -1082,6 +1082,32 @@ OWN_LETTERS = [
         # "We are just finalising your response and hope to have it with you tomorrow."
         id="a response being finalised is a delay",
     ),
+    pytest.param(
+        "police_disclosure_log_excel_workbook_attached",
+        {"outcome": "full_disclosure", "citations": []},
+        # "Please find attached an excel workbook containing the information requested."
+        id="an attached workbook with the information is a release",
+    ),
+    pytest.param(
+        "department_section_21_already_reasonably_accessible",
+        {"outcome": "refused", "citations": ["s21"]},
+        # "Under section 21 of the Act, we are not required to provide information which is already reasonably
+        # accessible to you." and a pointer to the published table: section 21 applied to the whole request
+        id="section 21 applied to the whole request is a refusal",
+    ),
+    pytest.param(
+        "nz_council_considered_partial_release_withholds_negotiations",
+        {"jurisdiction": "nz_lgoima", "outcome": "refused", "citations": ["s7(2)(i)"]},
+        # "We did consider a partial release of the information requested, however ...": weighed, not made
+        id="a partial release considered and turned down is no partial disclosure",
+    ),
+    pytest.param(
+        "fire_service_carried_out_full_review_findings",
+        {"outcome": "review_decision", "needs_review": False, "citations": []},
+        # "I have carried out a full review of the original request ... My findings are as follows:"
+        # (without the rule only the learned fallback guessed it, flagged for review)
+        id="'I have carried out a full review' is a review decision",
+    ),
 ]
 
 
