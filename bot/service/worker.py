@@ -455,7 +455,7 @@ class Worker:
                     triage_json=json.dumps(triage.to_contract(), ensure_ascii=False, default=str),
                 )
             # the reply filed in its case and its summary queued: one commit, so a crash leaves
-            # both or neither (record_reply is idempotent too, for a retry after the send)
+            # both or neither
             with self.state.transaction():
                 self.cases.record_reply(key, parsed, triage, decision.recipient)
                 queued = self.state.enqueue_summary(

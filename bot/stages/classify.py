@@ -273,14 +273,15 @@ def find_exemptions(
     found: dict[str, tuple[Exemption, str]] = {}
     grounds_only: set[str] = set()
     relying = [any(p.search(s.flat) for p in rules.exemption_context) for s in sentences]
+    list_starts = _list_starts(sentences)
     for index, sentence in enumerate(sentences):
         if sentence.contexts & skip:
             continue
         # a citation in a list ("as the following exemptions apply:" then one per line) takes its
         # context from the sentences just before the list
-        if not any(relying[max(0, _list_start(sentences, index) - LIST_CONTEXT) : index + 1]):
+        if not any(relying[max(0, list_starts[index] - LIST_CONTEXT) : index + 1]):
             continue
-        for citation, provision in _known_citations(_as_listed(sentences, index, law), law, rules):
+        for citation, provision in _known_citations(_as_listed(sentences, index, list_starts[index], law), law, rules):
             if citation in found:
                 continue
             if not provision.listed:
@@ -306,25 +307,27 @@ def find_exemptions(
     return list(found.values()) + [(None, ground) for ground in sorted(grounds_only)]
 
 
-def _as_listed(sentences: list[Sentence], index: int, law: Law) -> str:
+def _as_listed(sentences: list[Sentence], index: int, list_start: int, law: Law) -> str:
     """The sentence's text; a bare-number list item under "... sections:" gets the law's word back."""
     flat = sentences[index].flat
     item = BARE_ITEM_RE.match(flat)
-    start = _list_start(sentences, index)
     if item and law.citation_prefix in LIST_WORD and any(
-        LIST_INTRO_RE.search(before.flat) for before in sentences[max(0, start - LIST_CONTEXT) : start]
+        LIST_INTRO_RE.search(before.flat) for before in sentences[max(0, list_start - LIST_CONTEXT) : list_start]
     ):
         return f"{LIST_WORD[law.citation_prefix]} {flat[item.end():]}"
     return flat
 
 
-def _list_start(sentences: list[Sentence], index: int) -> int:
-    """The first item of the run of bare-number list items that ends at `index` (itself when it is
-    none): a long list ("• 29(1)(b) ...", "• 30(c) ...", seven more) is introduced once, above it."""
-    start = index
-    while start > 0 and BARE_ITEM_RE.match(sentences[start].flat) and BARE_ITEM_RE.match(sentences[start - 1].flat):
-        start -= 1
-    return start
+def _list_starts(sentences: list[Sentence]) -> list[int]:
+    """For each sentence, the first item of the run of bare-number list items it ends (itself when it
+    is none): a long list ("• 29(1)(b) ...", "• 30(c) ...", seven more) is introduced once, above it."""
+    starts: list[int] = []
+    previous_is_item = False
+    for index, sentence in enumerate(sentences):
+        is_item = bool(BARE_ITEM_RE.match(sentence.flat))
+        starts.append(starts[-1] if is_item and previous_is_item else index)
+        previous_is_item = is_item
+    return starts
 
 
 def _known_citations(text: str, law: Law, rules: CompiledRules):
