@@ -404,10 +404,9 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     elif refusal_ground or withheld >= t or partial >= strong or ("exemption" in grounds and released >= strong):
         cost_or_vexatious = bool(grounds & {"cost_limit", "vexatious", "repeated"})
         refused_whole = cost_or_vexatious and s("whole_request") >= t
-        if partial >= strong and not refused_whole:
-            outcome = Outcome.PARTIAL_DISCLOSURE
-        elif s("part_refused") >= t and released >= strong and not refused_whole:
-            # a ground (even the cost limit) for one numbered part, and the other parts answered
+        # (a ground, even the cost limit, for one numbered part, and the other parts answered: partial)
+        part_refused = s("part_refused") >= t and released >= strong
+        if (partial >= strong or part_refused) and not refused_whole:
             outcome = Outcome.PARTIAL_DISCLOSURE
         elif released >= 1.5 and not cost_or_vexatious and (s("ncnd") < strong or released >= strong):
             # something was given (figures, attachments) and something withheld or neither confirmed nor denied
