@@ -80,6 +80,9 @@ class CompiledRules:
     exemption_context: tuple[re.Pattern, ...]
     access_law_name: re.Pattern
     law_numbered_words: frozenset[str]
+    #: matches the words just before a citation that the statute itself cites ("[Information which
+    #: is] not exempt information by virtue of section 30", quoted inside s31): not a ground relied on
+    statute_cross_reference: re.Pattern
     thresholds: dict[str, float]
     exclusive: dict[str, tuple[str, ...]]
     learned_fallback: LearnedFallback
@@ -113,6 +116,7 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     exclusive = {name: tuple(others) for name, others in data.get("exclusive", {}).items()}
     access_law_name = _compile(data["citations"]["access_law_name"])
     law_numbered_words = frozenset(data["citations"]["law_numbered_words"])
+    statute_cross_reference = _compile(data["citations"]["statute_cross_reference"])
     fallback = data["learned_fallback"]
     learned_fallback = LearnedFallback(float(fallback["min_probability"]), frozenset(Outcome(o) for o in fallback["never"]))
     return CompiledRules(
@@ -122,6 +126,7 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
         exemption_context,
         access_law_name,
         law_numbered_words,
+        statute_cross_reference,
         data["thresholds"],
         exclusive,
         learned_fallback,
@@ -259,6 +264,8 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
 #: sentences that only contemplate an outcome ("if any information is exempt ...")
 SPECULATIVE = frozenset({"hypothetical", "conditional"})
 #: sentences whose citations are not grounds relied on by this letter
+#: how far before a citation its words are read for `statute_cross_reference` (characters)
+STATUTE_LOOKBEHIND = 80
 NOT_RELIED_ON = SPECULATIVE | {"rights_footer", "negated", "statistics"}
 
 
@@ -336,6 +343,8 @@ def _known_citations(text: str, law: Law, rules: CompiledRules):
     another law ("section 34(1) of the Data Protection Act 2018") is none of them."""
     for cit in find_citations(text):
         if cit.of_law and not rules.access_law_name.search(cit.of_law):
+            continue
+        if rules.statute_cross_reference.search(text, max(0, cit.start - STATUTE_LOOKBEHIND), cit.start):
             continue
         citation = cit.citation
         if cit.word in rules.law_numbered_words and cit.prefix != law.citation_prefix:

@@ -1108,6 +1108,53 @@ OWN_LETTERS = [
         # (without the rule only the learned fallback guessed it, flagged for review)
         id="'I have carried out a full review' is a review decision",
     ),
+    pytest.param(
+        "police_disclosure_log_exemption_heading_then_statute_text",
+        {"outcome": "partial_disclosure", "citations": ["s31(1)(g)"]},
+        # "please see below for the following exemption: Section 31(1)(g) ... Information which is not exempt
+        # information by virtue of section 30 is exempt information if ...": the exemption named is relied on
+        # (the statute quoted in the same sentence does not make it hypothetical); section 30 is the statute's
+        # own cross-reference, not a ground
+        id="an exemption named above the statute's text is relied on, the statute's cross-reference is not",
+    ),
+    pytest.param(
+        "prosecution_office_request_quoted_after_colon_dash_figures_given",
+        {"jurisdiction": "scotland_foisa", "outcome": "full_disclosure", "citations": []},
+        # "... including the following request: -" then the numbered questions: the request is folded away,
+        # so "withheld under section 38" in a question is not read as the answer
+        id="a request quoted after 'including the following request: -' is not the answer",
+    ),
+    pytest.param(
+        "rail_company_document_titles_partly_withheld",
+        {"outcome": "partial_disclosure", "citations": ["s31(1)(a)"]},
+        # "Some information in the listed report titles has been withheld under the following:"
+        id="some information in the listed titles withheld is a partial disclosure",
+    ),
+    pytest.param(
+        "scottish_university_acknowledges_receipt_response_date",
+        {"jurisdiction": "scotland_foisa", "outcome": "acknowledgement", "needs_review": False, "citations": []},
+        # "The University acknowledges receipt of your request and confirms that a response will be sent ..."
+        id="'acknowledges receipt' is an acknowledgement",
+    ),
+    pytest.param(
+        "university_acknowledgement_fees_notice_would_be_issued",
+        {"outcome": "acknowledgement", "citations": []},
+        # "A fees notice will be issued to you, and the fee must be paid before we continue": what happens if a
+        # charge applies, in an acknowledgement, not a fees notice
+        id="an acknowledgement that says a fees notice would be issued is no fees notice",
+    ),
+    pytest.param(
+        "council_acknowledgement_scheduled_response_date",
+        {"outcome": "acknowledgement", "needs_review": False, "citations": []},
+        # "The scheduled date for our response to your request for information is on or before 30 October 2024."
+        id="a scheduled date for the response is an acknowledgement",
+    ),
+    pytest.param(
+        "au_department_cannot_identify_documents_asks_for_details",
+        {"jurisdiction": "au_foi", "outcome": "clarification_requested", "citations": []},
+        # "I cannot identify the documents you want, and I am asking you to give me specific details ..."
+        id="documents that cannot be identified and details asked for is a clarification request",
+    ),
 ]
 
 
