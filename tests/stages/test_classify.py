@@ -1155,6 +1155,13 @@ OWN_LETTERS = [
         # "I cannot identify the documents you want, and I am asking you to give me specific details ..."
         id="documents that cannot be identified and details asked for is a clarification request",
     ),
+    pytest.param(
+        "nz_department_question_two_refused_not_held_words",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "needs_review": False, "citations": ["s18(g)"]},
+        # "In response to question one, the table below ..."; "In response to question two, the Ministry is
+        # refusing your request under section 18(g)": parts named in words answered differently
+        id="questions numbered in words answered differently is a confident partial disclosure",
+    ),
 ]
 
 
