@@ -187,7 +187,7 @@ def find_citations(text: str) -> list[Citation]:
             last_subs = subs
             if prefix == "s" and last_number == "552":
                 continue  # "5 U.S.C. § 552(b)(6)": the US pattern below names it b6
-            for variant in _split_siblings(subs):
+            for variant in (v for chain in _split_restarts(subs) for v in _split_siblings(chain)):
                 citation = f"{prefix}{last_number}" + "".join(_norm_sub(s, prefix) for s in variant)
                 found.append(
                     Citation(
@@ -216,6 +216,15 @@ def _sub_kind(sub: str, previous: list[str]) -> str:
     if ROMAN.match(sub) and (len(sub) > 1 or (previous and previous[-1].isalpha() and previous[-1] != sub)):
         return "roman"
     return "letter"
+
+
+def _split_restarts(subs: list[str]) -> list[list[str]]:
+    """"31(1)(g)(2)(a)(b)" names subsection (1)(g) and then subsection (2)(a)(b): no level of a
+    section is numbered below a lettered one, so a number after a letter starts a new subsection."""
+    for i in range(1, len(subs)):
+        if _sub_kind(subs[i], subs[:i]) == "digit" and _sub_kind(subs[i - 1], subs[: i - 1]) != "digit":
+            return [subs[:i], *_split_restarts(subs[i:])]
+    return [subs]
 
 
 def _split_siblings(subs: list[str]) -> list[list[str]]:

@@ -18,6 +18,8 @@ CASES = [
     ("section 36(2)(b)(i) and (ii)", ["s36(2)(b)(i)", "s36(2)(b)(ii)"]),
     ("Section 31(1)(a)(b) of the Act", ["s31(1)(a)", "s31(1)(b)"]),
     ("section 36(2)(b)(i)(ii) of the Act", ["s36(2)(b)(i)", "s36(2)(b)(ii)"]),
+    # a number after a letter starts the next subsection: "(1)(g)" and then "(2)(a)(b)"
+    ("Section 31 (1)(g)(2)(a)(b) Law Enforcement", ["s31(1)(g)", "s31(2)(a)", "s31(2)(b)"]),
     ("sections 30(1)(a), 31(1)(a) and 40(2)", ["s30(1)(a)", "s31(1)(a)", "s40(2)"]),
     ("Article 4(1)(b) and Article 4(3)", ["art4(1)(b)", "art4(3)"]),
     ("Exemption 6 and Exemption 7(C)", ["b6", "b7(C)"]),

@@ -1162,6 +1162,13 @@ OWN_LETTERS = [
         # refusing your request under section 18(g)": parts named in words answered differently
         id="questions numbered in words answered differently is a confident partial disclosure",
     ),
+    pytest.param(
+        "police_log_table_row_refusal_with_section_12",
+        {"outcome": "refused", "citations": ["s12"]},
+        # a disclosure log's table cells run into one sentence: "Full Refusal with Section 12 and Section 17
+        # Exemptions N/A 14 May 2024 N/A ...": the section numbers are citations, not a table of counts
+        id="section numbers in a disclosure log's table row are no table of counts",
+    ),
 ]
 
 
