@@ -1169,6 +1169,19 @@ OWN_LETTERS = [
         # Exemptions N/A 14 May 2024 N/A ...": the section numbers are citations, not a table of counts
         id="section numbers in a disclosure log's table row are no table of counts",
     ),
+    pytest.param(
+        "police_decided_today_to_disclose_some_after_quoted_request",
+        {"outcome": "partial_disclosure", "citations": ["s31(1)(a)", "s40(2)"]},
+        # the quoted request ends at "I have today decided to disclose some of the requested information."
+        # (before, the fold ran on over the decision and nothing was left to read)
+        id="'I have today decided' ends a quoted request",
+    ),
+    pytest.param(
+        "agency_holds_partial_information_advice_given",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "I can confirm the agency holds partial information in response to your request."
+        id="'holds partial information' is a partial disclosure",
+    ),
 ]
 
 
