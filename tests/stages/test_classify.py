@@ -1182,6 +1182,20 @@ OWN_LETTERS = [
         # "I can confirm the agency holds partial information in response to your request."
         id="'holds partial information' is a partial disclosure",
     ),
+    pytest.param(
+        "agency_numbered_request_response_s21_by_name_and_annex_tables",
+        {"outcome": "full_disclosure", "citations": ["s21"]},
+        # "exempt from release under section 21 (information accessible by other means)": a pointer to the
+        # published figures, the rest in annexed tables: everything was given
+        id="section 21 named by its heading beside annexed tables is a full disclosure",
+    ),
+    pytest.param(
+        "nhs_trust_log_request_exempt_already_published",
+        {"outcome": "refused", "citations": ["s21"]},
+        # "Under Section 21 ..., this request has been exempt on the grounds that the information is already
+        # publicly available": section 21 applied to the whole request
+        id="a whole request 'exempt' under section 21 is a refusal",
+    ),
 ]
 
 
