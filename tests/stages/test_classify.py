@@ -1196,6 +1196,13 @@ OWN_LETTERS = [
         # publicly available": section 21 applied to the whole request
         id="a whole request 'exempt' under section 21 is a refusal",
     ),
+    pytest.param(
+        "fire_service_information_being_released_some_data_not_held",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "I have detailed below the information that is being released to you." then figures, and "Data not
+        # held." for one question: given in part (before, only "not held" was read)
+        id="'the information that is being released to you' beside a part not held is a partial disclosure",
+    ),
 ]
 
 
