@@ -392,7 +392,7 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     outcome: Outcome
     if s("transfer") >= strong and s("transfer") >= max(decision, pending):
         outcome = Outcome.OTHER
-    elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending:
+    elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending and s("partial") < strong:
         outcome = Outcome.OTHER
     elif (
         s("review") >= strong

@@ -1203,6 +1203,13 @@ OWN_LETTERS = [
         # held." for one question: given in part (before, only "not held" was read)
         id="'the information that is being released to you' beside a part not held is a partial disclosure",
     ),
+    pytest.param(
+        "agency_holds_some_part_held_by_officer_not_subject_to_foia",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "holds some of the information" and figures, one part "not subject to the Freedom of Information Act":
+        # a partial disclosure, not a letter outside the Act
+        id="one part outside the Act beside answered parts is a partial disclosure",
+    ),
 ]
 
 
