@@ -1210,6 +1210,38 @@ OWN_LETTERS = [
         # a partial disclosure, not a letter outside the Act
         id="one part outside the Act beside answered parts is a partial disclosure",
     ),
+    pytest.param(
+        "agency_acknowledgement_for_any_reason_unable_to_meet_deadline",
+        {"jurisdiction": "uk_eir", "outcome": "acknowledgement", "citations": []},
+        # "...; for any reason, we are unable to meet the deadline we will keep you fully informed": a condition
+        # whose "if" was lost, not a delay
+        id="'for any reason, we are unable to meet the deadline' is a condition, not a delay",
+    ),
+    pytest.param(
+        "us_agency_cover_email_attaching_acknowledgement_letter",
+        {"outcome": "acknowledgement", "citations": []},
+        # "I'm attaching the Acknowledgement letter regarding your FOIA request."
+        id="a cover email attaching the acknowledgement letter is an acknowledgement",
+    ),
+    pytest.param(
+        "us_appeal_officer_correctly_asserted_exemption",
+        {"jurisdiction": "us_foia", "outcome": "review_decision", "review_result": "upheld", "citations": ["b7(A)"]},
+        # "I have determined that the FOIA Officer correctly asserted Exemption 7(A).": a reviewer's finding
+        id="'the FOIA Officer correctly asserted' is a review that upholds",
+    ),
+    pytest.param(
+        "university_secretary_reviewed_request_points_raised",
+        {"outcome": "review_decision", "citations": ["s40(2)"]},
+        # "I have reviewed your Freedom of Information request and considered the points you raised in your emails"
+        id="a request reviewed on the points the requester raised is a review decision",
+    ),
+    pytest.param(
+        "us_department_final_response_documents_provided_with_redactions",
+        {"jurisdiction": "us_foia", "outcome": "partial_disclosure", "citations": ["b6"]},
+        # "The documents are being provided to you as described in the accompanying index." and information
+        # withheld in them under Exemption 6
+        id="documents being provided with information withheld in them is a partial disclosure",
+    ),
 ]
 
 
