@@ -264,8 +264,6 @@ def score_signals(sentences: list[Sentence], rules: CompiledRules) -> dict[str, 
 #: sentences that only contemplate an outcome ("if any information is exempt ...")
 SPECULATIVE = frozenset({"hypothetical", "conditional"})
 #: sentences whose citations are not grounds relied on by this letter
-#: how far before a citation its words are read for `statute_cross_reference` (characters)
-STATUTE_LOOKBEHIND = 80
 NOT_RELIED_ON = SPECULATIVE | {"rights_footer", "negated", "statistics"}
 
 
@@ -337,6 +335,10 @@ def _list_starts(sentences: list[Sentence]) -> list[int]:
     return starts
 
 
+#: how far before a citation its words are read for `statute_cross_reference` (characters)
+STATUTE_LOOKBEHIND = 80
+
+
 def _known_citations(text: str, law: Law, rules: CompiledRules):
     """(normalised citation, provision) for each citation in a sentence's text that the law knows;
     an alias ("s40(3A)(a)") comes back as the provision it belongs to ("s40(2)"). A citation of
@@ -393,6 +395,8 @@ def decide(signals: dict[str, Signal], grounds: set[str], thresholds: dict[str, 
     if s("transfer") >= strong and s("transfer") >= max(decision, pending):
         outcome = Outcome.OTHER
     elif s("not_foi") >= strong and s("not_foi") > decision and s("not_foi") >= pending and s("partial") < strong:
+        # (a letter that gives some of what was asked and says one part is outside the Act is a
+        # partial disclosure, not "not an FOI reply")
         outcome = Outcome.OTHER
     elif (
         s("review") >= strong
