@@ -27,10 +27,12 @@ CLOSING_QUOTE_AT_LINE_END = re.compile(r"[”\"’»][ \t.]*$", re.M)
 NEW_PARAGRAPH_AFTER = re.compile(r"[.?!:;”\"’)\]][ \t]*$")
 NEW_PARAGRAPH_START = re.compile(r"[ \t]*(?:[A-Z0-9“\"‘\[(•*–-]|[a-z][.)]\s|[ivx]{1,4}[.)]\s)")
 LONGEST_UNBROKEN_QUOTE = 2500
+#: what ends the line of an introduction that needs one: ":", ":-", ": -", "-", "..."
+INTRO_PUNCTUATION = r"[:\-–—]+(?:[ \t]+[\-–—]+)?|\.{3}|…"
 # Cheap lookaheads so the regex engine, not Python, skips the many "request" words that are not
 # introductions; `quotation_start` makes the exact decision.
-INTRO_NEEDS_COLON = r"(?=[ \t]*(?:[:\-–—]+(?:[ \t]+[\-–—]+)?|\.{3}|…)[ \t]*(?:$|[“\"‘«„]))"  # ":", ":-", ": -", "..."
-INTRO_ENDS_LINE = r"(?=[ \t]*(?:[:\-–—.]+|…)?[ \t]*(?:$|[“\"‘«„]))"  # a "first paragraph" longer than this is not trusted as the request
+INTRO_NEEDS_COLON = rf"(?=[ \t]*(?:{INTRO_PUNCTUATION})[ \t]*(?:$|[{OPENING_QUOTES}]))"
+INTRO_ENDS_LINE = r"(?=[ \t]*(?:[:\-–—.]+|…)?[ \t]*(?:$|[“\"‘«„]))"  # punctuation, a full stop or nothing
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ def quotation_start(text: str, intro_end: int, terminal: bool) -> int | None:
     line_end = text.find("\n", intro_end)
     line_end = len(text) if line_end < 0 else line_end
     rest = text[intro_end:line_end]
-    punctuation = re.match(r"[ \t]*([:\-–—]+(?:[ \t]+[\-–—]+)?|\.{3}|…)?[ \t]*", rest)
+    punctuation = re.match(rf"[ \t]*({INTRO_PUNCTUATION})?[ \t]*", rest)
     assert punctuation is not None
     after = rest[punctuation.end() :]
     has_colon = bool(punctuation.group(1))
