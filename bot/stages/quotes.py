@@ -32,7 +32,7 @@ INTRO_PUNCTUATION = r"[:\-–—]+(?:[ \t]+[\-–—]+)?|\.{3}|…"
 # Cheap lookaheads so the regex engine, not Python, skips the many "request" words that are not
 # introductions; `quotation_start` makes the exact decision.
 INTRO_NEEDS_COLON = rf"(?=[ \t]*(?:{INTRO_PUNCTUATION})[ \t]*(?:$|[{OPENING_QUOTES}]))"
-INTRO_ENDS_LINE = r"(?=[ \t]*(?:[:\-–—.]+|…)?[ \t]*(?:$|[“\"‘«„]))"  # punctuation, a full stop or nothing
+INTRO_ENDS_LINE = rf"(?=[ \t]*(?:[:\-–—.]+|…)?[ \t]*(?:$|[{OPENING_QUOTES}]))"  # punctuation, a full stop or nothing
 
 
 @dataclass(frozen=True)
