@@ -1242,6 +1242,20 @@ OWN_LETTERS = [
         # withheld in them under Exemption 6
         id="documents being provided with information withheld in them is a partial disclosure",
     ),
+    pytest.param(
+        "police_authority_cost_refusal_fee_regulations_redaction_work",
+        {"outcome": "refused", "labels": ["refused"], "citations": ["s12"]},
+        # "unable to provide you with all the information ... too costly within the context of the fees
+        # regulations" is no missed deadline, and "sensitive information to be redacted" is work the cost
+        # estimate counts, not a redaction made
+        id="redaction counted in a cost estimate, and 'within the context of', decide nothing",
+    ),
+    pytest.param(
+        "county_council_acknowledgement_letter_request_received_date",
+        {"outcome": "acknowledgement", "citations": []},
+        # "This letter is our acknowledgement of your request received 14-MAR-2024."
+        id="a letter that calls itself our acknowledgement is one",
+    ),
 ]
 
 
