@@ -1256,6 +1256,56 @@ OWN_LETTERS = [
         # "This letter is our acknowledgement of your request received 14-MAR-2024."
         id="a letter that calls itself our acknowledgement is one",
     ),
+    pytest.param(
+        "district_council_acknowledgement_time_limits_may_require_extension",
+        {"outcome": "acknowledgement", "citations": []},
+        # "EIR requests may require an extension of time to 40 working days where ...", "... unless the request is a
+        # complex one requiring the Council to extend the deadline": the time limits explained, nothing extended
+        id="an acknowledgement's list of possible extensions is no extension",
+    ),
+    pytest.param(
+        "transport_body_cost_refusal_redacting_not_included_in_estimate",
+        {"outcome": "refused", "labels": ["refused"], "citations": ["s12"]},
+        # "This would not include redacting any personal information in the complaints.": work a cost estimate leaves out
+        id="redacting that a cost estimate would not include is no redaction",
+    ),
+    pytest.param(
+        "police_force_automatic_reply_reference_number_to_follow",
+        {"outcome": "acknowledgement", "citations": []},
+        # "you will be issued with a unique reference number once your request has been processed and logged"
+        id="a reference number still to be issued is an acknowledgement",
+    ),
+    pytest.param(
+        "transport_body_complaint_counts_received_a_further",
+        {"outcome": "full_disclosure", "citations": []},
+        # "We received a further 58 contacts commenting on the design of the new trams": a count given; "Your request
+        # has been considered in accordance with ..." opens the decision
+        id="a count of contacts received 'a further' is an answer",
+    ),
+    pytest.param(
+        "borough_council_log_see_attached_some_years_not_available",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "Please see attached. Please also note that some data is not available for the years 2006 to 2010"
+        id="some data not available beside an attachment is a partial disclosure",
+    ),
+    pytest.param(
+        "council_log_not_information_held_by_council_or_ijb",
+        {"outcome": "not_held", "citations": []},
+        # "This is not information which would be held by either Glenmorie Council or the Glenmorie Integration Joint Board."
+        id="'not information which would be held by' the council is not held",
+    ),
+    pytest.param(
+        "council_log_exclusions_figures_college_would_hold_rest",
+        {"outcome": "partial_disclosure", "labels": ["partial_disclosure", "not_held"], "citations": []},
+        # figures for question 1; "Brookvale Pupil Referral Unit would hold this information" for the rest: another body holds it
+        id="another body that would hold the information is a part not held",
+    ),
+    pytest.param(
+        "welsh_department_complaint_considered_data_published",
+        {"outcome": "review_decision", "citations": []},
+        # "I have considered your complaint in accordance with the procedure set out in our guidance": the review
+        id="a complaint considered under the request procedure is a review decision",
+    ),
 ]
 
 
