@@ -1306,6 +1306,32 @@ OWN_LETTERS = [
         # "I have considered your complaint in accordance with the procedure set out in our guidance": the review
         id="a complaint considered under the request procedure is a review decision",
     ),
+    pytest.param(
+        "borough_council_acknowledgement_if_for_any_reason_we_cannot_provide",
+        {"outcome": "acknowledgement", "citations": []},
+        # "If, for any reason, we cannot provide you with the information, we will tell you why."
+        id="'if, for any reason, we cannot provide' in an acknowledgement is no refusal",
+    ),
+    pytest.param(
+        "health_board_request_needs_full_name_before_processing",
+        {"outcome": "clarification_requested", "citations": []},
+        # "In order for me to process this as a Freedom of Information request I do require your full name"
+        id="a request that needs the requester's full name first is a clarification request",
+    ),
+    pytest.param(
+        "city_council_parking_request_quoted_after_requested_that",
+        {"outcome": "full_disclosure", "citations": []},
+        # "You have requested that Kingsmere City Council provides you with the following information:" introduces
+        # the request quoted back; its "Could you please confirm how many ..." is the requester's question
+        id="a request quoted after 'you have requested that the council provides you with' is folded",
+    ),
+    pytest.param(
+        "nhs_trust_log_nil_return_no_operations_cancelled",
+        {"outcome": "full_disclosure", "needs_review": True, "citations": []},
+        # "There were no cataract operations cancelled for non-clinical reasons in the period requested.": a nil
+        # return is the answer (alone, weak evidence: a person checks)
+        id="a nil return is an answer",
+    ),
 ]
 
 
