@@ -1332,6 +1332,25 @@ OWN_LETTERS = [
         # return is the answer (alone, weak evidence: a person checks)
         id="a nil return is an answer",
     ),
+    pytest.param(
+        "department_asks_full_name_under_section_8",
+        {"outcome": "clarification_requested", "citations": []},
+        # "In accordance with section 8(1)(b) of the Freedom of Information Act, can you please provide your full name"
+        id="a request for the requester's full name under section 8 is a clarification request",
+    ),
+    pytest.param(
+        "regulator_no_information_within_scope_held_licensing_elsewhere",
+        {"outcome": "not_held", "citations": []},
+        # "no information falling within the scope of your request is held by the Authority" (the subject and
+        # "is held" further apart than before); "which has been processed under the ... Act" opens the decision
+        id="no information within the scope of the request held is not held",
+    ),
+    pytest.param(
+        "borough_council_information_held_by_county_council_and_not",
+        {"outcome": "not_held", "citations": []},
+        # "the information you require is held by Westshire County Council and not Elmbridge Vale Borough Council"
+        id="information held by another council and not this one is not held",
+    ),
 ]
 
 
