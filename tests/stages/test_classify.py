@@ -1351,6 +1351,50 @@ OWN_LETTERS = [
         # "the information you require is held by Westshire County Council and not Elmbridge Vale Borough Council"
         id="information held by another council and not this one is not held",
     ),
+    pytest.param(
+        "county_council_acknowledgement_explanation_if_not_released",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We have 20 working days in which to deal with your request." and "We will also provide an
+        # explanation if any information is not released to you." (a promise, not a refusal)
+        id="an acknowledgement's promise to explain any information not released is no refusal",
+    ),
+    pytest.param(
+        "borough_council_full_name_needed_request_not_valid",
+        {"outcome": "clarification_requested", "citations": []},
+        # "please confirm your full name, as the request is not deemed valid until you do so"
+        id="a request not valid until the requester confirms their full name is a clarification request",
+    ),
+    pytest.param(
+        "county_council_eir_time_extension_regulation_7",
+        {"outcome": "delay", "citations": []},
+        # headed "Time Extension: Environmental Information Regulations Request"; "Regulation 7 of the EIR makes
+        # provision for public authorities to take up to 40 working days"
+        id="an EIR time extension notice under regulation 7 is a delay",
+    ),
+    pytest.param(
+        "community_trust_does_not_provide_the_service_redirect",
+        {"outcome": "not_held", "citations": []},
+        # "Ornsby Community Health NHS Trust does not provide the service mentioned in your request."
+        id="an authority that does not provide the service asked about holds nothing",
+    ),
+    pytest.param(
+        "nz_ministry_cables_withheld_some_information_sections",
+        {"outcome": "partial_disclosure", "citations": ["s18(f)", "s6(a)", "s9(2)(a)"]},
+        # one part refused under s18(f); the rest attached, and "We have withheld some information under section 6(a)"
+        id="information attached with some withheld beside a refused part is a partial disclosure",
+    ),
+    pytest.param(
+        "australian_department_decision_to_exempt_documents_in_part",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "The decision is to exempt the documents in part." (the reasons are in an attached decision record)
+        id="a decision to exempt the documents in part is a partial disclosure",
+    ),
+    pytest.param(
+        "agency_release_attached_at_annex_a_anonymised_spreadsheet",
+        {"outcome": "full_disclosure", "needs_review": False, "citations": []},
+        # "Attached at Annex A is an anonymised copy of the drive-off spreadsheet ..., as you asked."
+        id="a copy attached at an annex is a release",
+    ),
 ]
 
 
