@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from icalendar import Calendar, Event
-
 from bot.cases import INACTIVE, STATUS_WORDS, CaseView, DeadlineItem, NextAction
 from bot.model import Frozen, Outcome
 from bot.stages.deadlines import fmt
@@ -224,6 +222,9 @@ def subject_line(digest: Digest) -> str:
 
 def deadlines_calendar(digest: Digest, *, product: str = "-//foibot//FOI deadlines//EN") -> bytes:
     """Every open deadline as an all-day event; UIDs are stable, so a calendar app updates, not duplicates."""
+    # imported here: only the digest needs it, and importing it costs every worker start ~45 ms
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", product)
     cal.add("version", "2.0")
