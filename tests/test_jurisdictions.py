@@ -33,7 +33,6 @@ KNOWN_WRONG = {
     "us-208-transit-grants-oig-open-investigation-b7a-glomar-part": "an exemption only discussed is listed",
     "ca-229-oic-final-report-well-founded-part-order-s21-1-b": "a ground the Commissioner rejected is still listed",
     "eu-250-commission-dg-regional-infrastructure-bypass-partial-one-document-refused": "Article 4(5) consultation listed as a ground",
-    "intl-292-au-foi-northern-water-planning-draft-options-s47c-exempt-in-full": "refusal that discusses an edited copy read as partial",
     # held-out letters of the second to fifth batches (not read while writing rules)
     "ie-082-county-council-planning-complaints-fee-deposit": "fee notice read as other",
     "us-093-seismic-monitoring-station-logs-full": "full release read as a review decision",

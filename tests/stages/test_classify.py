@@ -1395,6 +1395,34 @@ OWN_LETTERS = [
         # "Attached at Annex A is an anonymised copy of the drive-off spreadsheet ..., as you asked."
         id="a copy attached at an annex is a release",
     ),
+    pytest.param(
+        "county_council_bus_passes_renewal_figures_not_available",
+        {"outcome": "partial_disclosure", "labels": ["partial_disclosure", "not_held"], "citations": []},
+        # figures given; "Figures for the number of renewals processed are not available, as the Council only
+        # keeps data on the passes it has issued": one part not held
+        id="figures for one part not available beside the figures given is a part not held",
+    ),
+    pytest.param(
+        "loans_company_some_information_section_21_published_rest_below",
+        {"outcome": "full_disclosure", "citations": ["s21"]},
+        # "Some of the information you have requested is exempt under section 21 of the Act, because it is
+        # reasonably accessible to you by other means": pointed to, not withheld; the rest is given
+        id="some information exempt under section 21 because it is published is no partial withholding",
+    ),
+    pytest.param(
+        "mapping_agency_holds_some_information_all_exempt_cost_limit",
+        {"outcome": "refused", "citations": ["s12", "s22"]},
+        # "does hold some of the information you have requested; however, we consider the information to be exempt":
+        # what is held, then all of it exempt
+        id="some information held and all of it exempt is a refusal",
+    ),
+    pytest.param(
+        "medicines_agency_answer_in_figures_of_published_report",
+        {"outcome": "full_disclosure", "citations": []},
+        # "This information is already publicly available in our ... Annual Report 2023. The information you have
+        # specifically requested is present within Figure 2 and Table 5"
+        id="the answer pointed to in the figures of a published report is a release",
+    ),
 ]
 
 
