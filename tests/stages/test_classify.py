@@ -1423,6 +1423,105 @@ OWN_LETTERS = [
         # specifically requested is present within Figure 2 and Table 5"
         id="the answer pointed to in the figures of a published report is a release",
     ),
+    pytest.param(
+        "sports_council_acknowledgement_respond_as_soon_as_possible",
+        {"outcome": "acknowledgement", "needs_review": False, "citations": []},
+        # "Active Northfield will respond to your request as soon as possible and, in any event, within 20 working days"
+        id="a promise to respond as soon as possible and in any event within 20 working days is an acknowledgement",
+    ),
+    pytest.param(
+        "metropolitan_council_acknowledgement_clarification_should_it_be_required",
+        {"outcome": "acknowledgement", "citations": []},
+        # "we will write to you to seek clarification should this be required"; "It is our intention to have the
+        # response delivered to you within 20 working days"
+        id="clarification sought only should it be required is an acknowledgement's condition",
+    ),
+    pytest.param(
+        "county_borough_council_no_longer_hold_webcast",
+        {"outcome": "not_held", "citations": []},
+        # "please find attached the response ... Unfortunately, we no longer hold the information"
+        id="information no longer held is not held",
+    ),
+    pytest.param(
+        "town_council_response_to_your_foi_listed_below",
+        {"outcome": "full_disclosure", "citations": []},
+        # "The response to your FOI is listed below: -" and each question answered after a dash
+        id="the response to your FOI listed below is a release",
+    ),
+    pytest.param(
+        "district_council_cost_limit_exceeded_hours_estimate",
+        {"outcome": "refused", "needs_review": False, "citations": ["s12"]},
+        # section 12 explained as a condition; "Letter confirming that the applicable cost limit is exceeded";
+        # "this would take approximately 516 hours"
+        id="a letter confirming the cost limit is exceeded with an hours estimate is a section 12 refusal",
+    ),
+    pytest.param(
+        "borough_council_clarification_elaborate_on_detail",
+        {"outcome": "clarification_requested", "citations": []},
+        # "I acknowledge receipt of your email ... Could I ask at the outset that you elaborate a little on the detail of the request?"
+        id="asking the requester to elaborate on the detail of the request is a clarification request",
+    ),
+    pytest.param(
+        "nz_university_likely_to_charge_or_decline_broad_request",
+        {"outcome": "clarification_requested", "citations": ["s18(f)"]},
+        # NZ OIA s18B: "we are likely to either propose a charge or decline your request on the basis of section 18(f)"
+        id="a warning that a broad request is likely to be charged for or declined is a consultation, not a refusal",
+    ),
+    pytest.param(
+        "ambulance_trust_acknowledgement_attaches_rights_leaflet",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We will deal with this request in accordance with your right of access ..., and I attach a leaflet
+        # containing further information about both your rights and our obligations"
+        id="an attached leaflet about the requester's rights is not a release",
+    ),
+    pytest.param(
+        "borough_council_disclosure_log_info_provided_numbered_answers",
+        {"outcome": "full_disclosure", "needs_review": False, "citations": []},
+        # a disclosure log's status line "Info provided - 12 May 2023" above numbered answers
+        id="a disclosure log entry marked info provided is a release",
+    ),
+    pytest.param(
+        "australian_department_acknowledgement_heading_after_salutation",
+        {"outcome": "acknowledgement", "citations": []},
+        # "Dear Ms Tran / Acknowledgement of Freedom of Information Request No: FOI 24/1183"
+        id="a notice headed acknowledgement of freedom of information request is an acknowledgement",
+    ),
+    pytest.param(
+        "nz_health_board_section_15a_notice_extend_that_time_limit",
+        {"outcome": "delay", "citations": []},
+        # "This letter is a notice under s15A that the Board will need to extend that time limit to 27 March 2025"
+        id="a notice under s15A extending that time limit is a delay",
+    ),
+    pytest.param(
+        "college_attached_marks_withholding_exam_papers",
+        {"outcome": "partial_disclosure", "citations": ["s36(2)(c)"]},
+        # "Please find attached marks, where we hold them, ..."; "We are withholding the examination papers ... under section 36(2)(c)"
+        id="marks attached beside papers withheld is a partial disclosure",
+    ),
+    pytest.param(
+        "nz_ministry_addressed_each_question_below_part_refused_18e",
+        {"outcome": "partial_disclosure", "citations": ["s18(e)"]},
+        # "I have addressed each of your questions below."; part 1 refused under s18(e), part 2 answered with a list
+        id="each question addressed below with one part refused as not existing is a partial disclosure",
+    ),
+    pytest.param(
+        "borough_council_acknowledges_your_request_dated",
+        {"outcome": "acknowledgement", "citations": []},
+        # "I acknowledge your request for information dated 14 April 2025 relating to ..."
+        id="I acknowledge your request is an acknowledgement",
+    ),
+    pytest.param(
+        "regulator_auto_reply_aim_to_give_full_response",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We aim to give you a full and clear response within fifteen working days from receipt of your email."
+        id="an automatic reply that aims to give a full response within fifteen working days is an acknowledgement",
+    ),
+    pytest.param(
+        "london_borough_late_acknowledgement_of_complaint",
+        {"outcome": "acknowledgement", "citations": []},
+        # "I must apologise for the delay in acknowledging your email ..."; "You will receive a response by 3 March 2025."
+        id="an apology for a late acknowledgement is not a late reply",
+    ),
 ]
 
 
