@@ -1522,6 +1522,39 @@ OWN_LETTERS = [
         # "I must apologise for the delay in acknowledging your email ..."; "You will receive a response by 3 March 2025."
         id="an apology for a late acknowledgement is not a late reply",
     ),
+    pytest.param(
+        "rail_company_considering_request_aim_to_reply_no_later_than",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We are considering your request under the Freedom of Information Act 2000 and aim to reply as soon as
+        # possible and no later than 21 October."
+        id="considering a request and aiming to reply no later than a date is an acknowledgement",
+    ),
+    pytest.param(
+        "nz_council_lgoima_section_14_extending_time_limit",
+        {"outcome": "delay", "citations": []},
+        # LGOIMA s14: "Kauri Coast District Council is extending the time limit for responding to your request. We will
+        # reply to your request by 26 March 2025."; "The reason for this extension is:"
+        id="a council extending the time limit with a reply date is a delay, not an acknowledgement",
+    ),
+    pytest.param(
+        "nz_city_council_lgoima_charge_payable",
+        {"outcome": "fee_notice", "citations": []},
+        # "Under S.13 (1A) of LGOIMA there is a charge payable for the provision of that information."
+        id="there is a charge payable is a fee notice",
+    ),
+    pytest.param(
+        "nz_district_council_grant_request_in_part_emails_withheld",
+        {"outcome": "partial_disclosure", "citations": []},
+        # "Decision to partially release information requested"; "has decided to grant your request for information in
+        # part"; "We have decided to withhold 6 emails under legal privilege." (the ground in words only)
+        id="a decision to grant the request in part is a partial disclosure",
+    ),
+    pytest.param(
+        "nz_city_commission_text_exchange_parts_withheld",
+        {"outcome": "partial_disclosure", "citations": ["s7(2)(h)", "s7(2)(i)"]},
+        # "The attachment is a series of text exchanges ... Parts of the exchange are withheld under the following sections"
+        id="parts of an attached exchange withheld is a partial disclosure",
+    ),
 ]
 
 
