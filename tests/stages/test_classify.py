@@ -1555,6 +1555,34 @@ OWN_LETTERS = [
         # "The attachment is a series of text exchanges ... Parts of the exchange are withheld under the following sections"
         id="parts of an attached exchange withheld is a partial disclosure",
     ),
+    pytest.param(
+        "police_acknowledgement_questions_logged_under_references",
+        {"outcome": "acknowledgement", "citations": []},
+        # "Your questions have been logged under the references shown below"; "we are required to reply within 20
+        # working days"; the cost limit (with its £450) only as an example of an exemption that can apply
+        id="questions logged under new references with the cost limit as an example is an acknowledgement",
+    ),
+    pytest.param(
+        "police_public_interest_extension_signature_phone_extension",
+        {"outcome": "delay", "needs_review": False, "citations": ["s31"]},
+        # "require an extension in order to consider the Public Interest Test"; the signature's "Tel: 101 Ext: 4418062"
+        # is no figure given
+        id="an extension to consider the public interest test is a delay and a phone extension no release",
+    ),
+    pytest.param(
+        "government_department_contact_unit_auto_reply_target",
+        {"outcome": "acknowledgement", "citations": []},
+        # "We have a target of replying to emails within 15 working days ..., and 20 working days where a case is
+        # handled under the Freedom of Information Act 2000"
+        id="an automatic reply stating a target for replying is an acknowledgement",
+    ),
+    pytest.param(
+        "hospital_trust_confirms_holds_and_supplying_agency_spend",
+        {"outcome": "full_disclosure", "needs_review": False, "citations": []},
+        # "is confirming in accordance with section 1 (a) of the Act that it holds the information requested and is
+        # supplying it in accordance with section 1(b) unless otherwise specified"
+        id="confirming the information is held and supplying it is a release",
+    ),
 ]
 
 
