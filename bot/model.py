@@ -27,6 +27,16 @@ class Outcome(StrEnum):
     OTHER = "other"
 
 
+class ReviewReason(StrEnum):
+    """Why a person should check a reading (`needs_review`)."""
+
+    EMPTY = "empty"  # no letter text was found
+    UNPLACED = "unplaced"  # no rule placed the letter (outcome "other")
+    GUESS = "guess"  # the outcome is the learned model's guess
+    LOW_CONFIDENCE = "low_confidence"  # the rules placed it, on weak evidence
+    SECOND_OPINION = "second_opinion"  # the rules placed it, but the learned model finds that outcome unlikely
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -138,6 +148,7 @@ class Classification(Frozen):
     labels: tuple[Outcome, ...]
     confidence: float
     needs_review: bool
+    review_reason: ReviewReason | None = None
     refusal_grounds: tuple[str, ...] = ()
     exemptions: tuple[Exemption, ...] = ()
     ncnd: bool = False
@@ -209,6 +220,7 @@ class Triage(BaseModel):
     labels: list[Outcome]
     confidence: float
     needs_review: bool
+    review_reason: ReviewReason | None = None  # why a person should check it (None when needs_review is false)
     jurisdiction: str
     refusal_grounds: list[str] = Field(default_factory=list)
     exemptions: list[Exemption] = Field(default_factory=list)

@@ -95,6 +95,7 @@ class Triager:
             labels=list(verdict.labels),
             confidence=verdict.confidence,
             needs_review=verdict.needs_review,
+            review_reason=verdict.review_reason,
             jurisdiction=law.id,
             refusal_grounds=list(verdict.refusal_grounds),
             exemptions=list(verdict.exemptions),

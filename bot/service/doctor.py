@@ -211,7 +211,7 @@ def check_outcome_model(model_dir: Path, nlp) -> Check:
     if model.component is None:
         return failed(
             "outcome model",
-            f"{model.load_error}: letters no rule places get no learned guess",
+            f"{model.load_error}: letters no rule places get no learned guess, and the others no second opinion",
             "python -m bot.devtools.train_outcome_model",
         )
     return passed("outcome model", f"models/{model_dir.name} loads")

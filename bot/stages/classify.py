@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.model import Classification, Exemption, Letter, Outcome
+from bot.model import Classification, Exemption, Letter, Outcome, ReviewReason
 from bot.rulebook import Law, Rulebook
 from bot.stages.citations import find_citations
 from bot.stages.prefilter import lowered, prefilter_for
@@ -90,10 +90,13 @@ class CompiledRules:
 
 @dataclass(frozen=True)
 class LearnedFallback:
-    """When the learned model's guess is taken: `[learned_fallback]` in rules/classify.toml."""
+    """How the learned model is heard: `[learned_fallback]` in rules/classify.toml."""
 
+    #: its guess is taken for a letter no rule places when it is at least this sure
     min_probability: float
     never: frozenset[Outcome]
+    #: a letter the rules do place goes to a person when the model gives that outcome less than this
+    doubt_below: float
 
 
 def _compile(pattern: str) -> re.Pattern:
@@ -118,7 +121,11 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
     law_numbered_words = frozenset(data["citations"]["law_numbered_words"])
     statute_cross_reference = _compile(data["citations"]["statute_cross_reference"])
     fallback = data["learned_fallback"]
-    learned_fallback = LearnedFallback(float(fallback["min_probability"]), frozenset(Outcome(o) for o in fallback["never"]))
+    learned_fallback = LearnedFallback(
+        float(fallback["min_probability"]),
+        frozenset(Outcome(o) for o in fallback["never"]),
+        float(fallback["doubt_below"]),
+    )
     return CompiledRules(
         contexts,
         signals,
@@ -558,6 +565,11 @@ def learned_guess(probabilities: dict[str, float], fallback: LearnedFallback) ->
     return None if outcome == Outcome.OTHER or outcome in fallback.never else (outcome, round(probabilities[best], 3))
 
 
+def learned_doubts(outcome: Outcome, probabilities: dict[str, float], fallback: LearnedFallback) -> bool:
+    """The learned model finds the rules' outcome unlikely (never without a model)."""
+    return bool(probabilities) and probabilities.get(outcome.value, 0.0) < fallback.doubt_below
+
+
 def _nothing_decided(outcome: Outcome, signals: dict[str, Signal], thresholds: dict[str, float]) -> bool:
     """No signal placed the letter ("other" not because it is a transfer or no FOI request)."""
     strong = thresholds["strong"]
@@ -655,17 +667,17 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law, learned: OutcomeProba
     if Outcome.DELAY in labels and outcome != Outcome.DELAY and signals["delay"].evidence:
         evidence.append(signals["delay"].evidence)
 
-    needs_review = (
-        outcome == Outcome.OTHER
-        or guessed
-        or confidence < rules.thresholds["needs_review_below"]
-        or not letter.text.strip()
-    )
+    def second_opinion_doubts() -> bool:
+        # the rules' outcome stands, but one the model finds unlikely goes to a person
+        return learned is not None and learned_doubts(outcome, learned(letter.full_text or letter.text), rules.learned_fallback)
+
+    review_reason = _review_reason(letter, outcome, confidence, guessed, second_opinion_doubts, rules.thresholds)
     return Classification(
         outcome=outcome,
         labels=tuple(labels),
         confidence=confidence,
-        needs_review=needs_review,
+        needs_review=review_reason is not None,
+        review_reason=review_reason,
         refusal_grounds=tuple(g for g in ("exemption", "cost_limit", "vexatious", "repeated", "ncnd", "not_held") if g in grounds),
         exemptions=tuple(exemptions),
         ncnd=ncnd,
@@ -674,6 +686,30 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law, learned: OutcomeProba
         scores={name: round(sig.score, 2) for name, sig in signals.items()},
         stated_review_window=_stated_review_window(letter.text),
     )
+
+
+def _review_reason(
+    letter: Letter,
+    outcome: Outcome,
+    confidence: float,
+    guessed: bool,
+    doubts: Callable[[], bool],
+    thresholds: dict[str, float],
+) -> ReviewReason | None:
+    """Why a person should check this reading, or None when it can stand; the second opinion
+    (`doubts`) is asked last, only about a reading nothing else sends to a person."""
+    if not letter.text.strip():
+        return ReviewReason.EMPTY
+    if outcome == Outcome.OTHER:
+        return ReviewReason.UNPLACED
+    if guessed:
+        return ReviewReason.GUESS
+    below = thresholds["full_disclosure_review_below" if outcome == Outcome.FULL_DISCLOSURE else "needs_review_below"]
+    if confidence < below:
+        return ReviewReason.LOW_CONFIDENCE
+    if doubts():
+        return ReviewReason.SECOND_OPINION
+    return None
 
 
 REVIEW_WINDOW_RE = re.compile(

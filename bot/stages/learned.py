@@ -1,4 +1,4 @@
-"""A learned second opinion on the outcome, for the replies the rules cannot place.
+"""A learned opinion on the outcome: a guess for the replies the rules cannot place, a check on the rest.
 
 A spaCy bag-of-words text classifier (`TextCatBOW`: unigrams and bigrams, one exclusive class
 per outcome) trained on the tuning split of the letters written for the project
@@ -6,10 +6,16 @@ per outcome) trained on the tuning split of the letters written for the project
 writes `models/outcome_textcat/`. Training is deterministic: the same letters and library
 versions give the same bytes, and a test checks that the shipped model is what the script makes.
 
-The classify stage consults it only when no signal decides the outcome ("other"), and a guess
-stays flagged for a person to check (`rules/classify.toml`, `[learned_fallback]`). The model
-shares the entity stage's tokenizer (spaCy's English defaults, the same as `spacy.blank("en")`
-used in training), so loading it costs no second tokenizer.
+The classify stage consults it in two ways (`rules/classify.toml`, `[learned_fallback]`):
+- when no signal decides the outcome ("other"), its guess is taken and stays flagged for a person
+  to check;
+- when the rules do place a letter, as a second opinion: their outcome stands, but if the model
+  gives it a very low probability the reply is flagged for a person to check (review reason
+  "second_opinion"). Its probabilities track the rules' mistakes better than the rules' own
+  confidence does (docs/accuracy.md, round 18).
+
+The model shares the entity stage's tokenizer (spaCy's English defaults, the same as
+`spacy.blank("en")` used in training), so loading it costs no second tokenizer.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.model import Classification, Deadlines, Exemption, Facts, Outcome, Person, Triage
+from bot.model import Classification, Deadlines, Exemption, Facts, Outcome, Person, ReviewReason, Triage
 from bot.rulebook import load_rulebook
 from bot.stages import render
 from bot.stages.advise import advise, exemption_topic
@@ -112,3 +112,28 @@ def test_html_summary_escapes_what_came_from_the_reply(rulebook):
     assert "&lt;script&gt;" in html
     text = render.summary_text(triage, law, rulebook)
     assert text.startswith("What you got: a refusal.")
+
+
+@pytest.mark.parametrize(
+    ("reason", "confidence", "says"),
+    [
+        (ReviewReason.LOW_CONFIDENCE, 0.25, "foibot is not sure about this one (confidence 25%)"),
+        # the rules were sure; a confidence of 95% beside "not sure" would contradict itself
+        (ReviewReason.SECOND_OPINION, 0.95, "a second reading of the wording finds that unlikely"),
+    ],
+)
+def test_the_summary_says_why_a_reply_needs_checking(rulebook, reason, confidence, says):
+    law = rulebook.law("uk_foia")
+    triage = Triage(
+        outcome=Outcome.DELAY,
+        labels=[Outcome.DELAY],
+        confidence=confidence,
+        needs_review=True,
+        review_reason=reason,
+        jurisdiction="uk_foia",
+    )
+    for summary in (render.summary_text(triage, law, rulebook), render.summary_html(triage, law, rulebook)):
+        assert says in summary
+        assert "please read the reply yourself" in summary.lower()
+        if reason == ReviewReason.SECOND_OPINION:
+            assert "confidence" not in summary

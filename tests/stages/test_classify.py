@@ -50,6 +50,7 @@ def test_a_release_read_from_weak_evidence_alone_goes_to_a_person(triager):
     result = triager.triage_path(OWN / "nhs_trust_short_email_refer_to_attached.txt")
     assert result.outcome == "full_disclosure"
     assert result.needs_review
+    assert result.review_reason == "low_confidence"
 
 
 def test_a_spreadsheet_described_as_the_answer_is_a_confident_release(triager):
