@@ -37,7 +37,10 @@ class Triager:
     @cached_property
     def outcome_model(self) -> learned.OutcomeModel:
         return learned.OutcomeModel(
-            self.rulebook.models_dir / learned.MODEL_DIR_NAME, lambda: self.tagger.nlp, max_chars=self.limits.max_nlp_chars
+            self.rulebook.models_dir / learned.MODEL_DIR_NAME,
+            lambda: self.tagger.nlp,
+            max_chars=self.limits.max_nlp_chars,
+            tokens=self.tagger.tokens,  # the entity stage then reads the same Doc: one tokenising per letter
         )
 
     def load_models(self) -> list[str]:

@@ -14,6 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from dateutil import parser as date_parser
 
@@ -63,6 +64,8 @@ class EntityTagger:
     def __init__(self, rulebook: Rulebook, max_chars: int = 20_000) -> None:
         self.rulebook = rulebook
         self.max_chars = max_chars
+        #: the last text tokenised by `tokens` and its Doc, until the entity stage takes it
+        self._tokenised: tuple[str, Any] | None = None
         with open(rulebook.rules_dir / "entities.toml", "rb") as fh:
             self.rules = tomllib.load(fh)
         # a label then ":" ("Our ref: X"), or a label at the start of a line ("Re: FOIA Request X")
@@ -116,8 +119,17 @@ class EntityTagger:
             dates=dates,
         )
 
+    def tokens(self, text: str):
+        """The text tokenised with the pipeline's tokenizer; kept until the entity stage reads the same
+        text, so a letter that the learned model reads first is tokenised once."""
+        if self._tokenised is None or self._tokenised[0] != text:
+            self._tokenised = (text, self.nlp.make_doc(text))
+        return self._tokenised[1]
+
     def entities(self, text: str) -> list[Entity]:
-        doc = self.nlp(text[: self.max_chars])
+        text = text[: self.max_chars]
+        tokenised, self._tokenised = self._tokenised, None
+        doc = self.nlp(tokenised[1] if tokenised is not None and tokenised[0] == text else text)
         out: list[Entity] = []
         for ent in doc.ents:
             if ent.label_ not in KEPT_LABELS:

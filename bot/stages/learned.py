@@ -51,10 +51,14 @@ BATCH_SIZE = 16
 class OutcomeModel:
     """Loads `models/outcome_textcat` once onto the entity stage's spaCy pipeline."""
 
-    def __init__(self, model_dir: Path, nlp: Callable[[], Any], max_chars: int = 20_000) -> None:
+    def __init__(
+        self, model_dir: Path, nlp: Callable[[], Any], max_chars: int = 20_000, tokens: Callable[[str], Any] | None = None
+    ) -> None:
         self.model_dir = Path(model_dir)
         self._nlp = nlp
         self.max_chars = max_chars
+        #: how a text becomes a Doc: the entity stage's `tokens`, which keeps the Doc for its own read
+        self._tokens = tokens or (lambda text: self._nlp().make_doc(text))
         #: why the model could not be loaded ("" when it was, or has not been tried yet)
         self.load_error = ""
 
@@ -74,8 +78,7 @@ class OutcomeModel:
         """Each outcome's probability for this letter text (they sum to 1); {} without a model."""
         if self.component is None:
             return {}
-        doc = self._nlp().make_doc(text[: self.max_chars])
-        return dict(self.component(doc).cats)
+        return dict(self.component(self._tokens(text[: self.max_chars])).cats)
 
 
 def train(letters: Iterable[tuple[str, str]]):

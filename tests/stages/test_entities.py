@@ -140,3 +140,23 @@ def test_the_tokenizer_built_from_the_config_is_the_one_the_model_stores(tagger)
     assert stored.tokenizer.to_bytes(exclude=["vocab"]) == tagger.nlp.tokenizer.to_bytes(exclude=["vocab"])
     text = "Per s.40(2) FOIA we can't release it; ref. FOI-2023/0412, e-mail foi@dwp.gov.uk, 1st Jan."
     assert [t.text for t in stored(text)] == [t.text for t in tagger.nlp.tokenizer(text)]
+
+
+def test_a_letter_the_learned_model_read_first_is_tokenised_once_and_tagged_the_same(triager, monkeypatch):
+    # the second opinion (bot/stages/learned.py) reads every letter the rules place before the
+    # entity stage does; the entity stage takes the Doc it made rather than tokenising again
+    first, second = (next(LETTERS.glob(f"uk/{n}_*.txt")).read_text(encoding="utf-8") for n in ("001", "002"))
+    tagger = triager.tagger
+    alone = {text: tagger.entities(text) for text in (first, second)}
+    made = []
+    make_doc = tagger.nlp.make_doc
+    monkeypatch.setattr(tagger.nlp, "make_doc", lambda text: made.append(text) or make_doc(text))
+
+    triager.outcome_model.probabilities(first)
+    assert tagger.entities(first) == alone[first]
+    assert len(made) == 1
+
+    triager.outcome_model.probabilities(first)
+    assert tagger.entities(second) == alone[second]  # a Doc of another text is never used
+    assert tagger.entities(first) == alone[first]  # and a Doc is taken once: tagging again tokenises again
+    assert len(made) == 4
