@@ -33,6 +33,7 @@ class ReviewReason(StrEnum):
     EMPTY = "empty"  # no letter text was found
     UNPLACED = "unplaced"  # no rule placed the letter (outcome "other")
     GUESS = "guess"  # the outcome is the learned model's guess
+    UNREAD_ATTACHMENT = "unread_attachment"  # an attached document could not be read (Letter.unread)
     LOW_CONFIDENCE = "low_confidence"  # the rules placed it, on weak evidence
     SECOND_OPINION = "second_opinion"  # the rules placed it, but the learned model finds that outcome unlikely
 
@@ -131,6 +132,9 @@ class Letter(Frozen):
     recipient_addresses: tuple[str, ...] = ()
     sent: dt.date | None = None
     warnings: tuple[str, ...] = ()
+    #: attached documents that may hold the letter but could not be read (scanned, encrypted, damaged,
+    #: an unsupported format): the reading rests on the rest of the reply
+    unread: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- classify

@@ -698,6 +698,8 @@ def _review_reason(
 ) -> ReviewReason | None:
     """Why a person should check this reading, or None when it can stand; the second opinion
     (`doubts`) is asked last, only about a reading nothing else sends to a person."""
+    if letter.unread:  # before "empty": a reply that was only a scanned letter says which file to open
+        return ReviewReason.UNREAD_ATTACHMENT
     if not letter.text.strip():
         return ReviewReason.EMPTY
     if outcome == Outcome.OTHER:

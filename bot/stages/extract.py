@@ -125,8 +125,9 @@ def assemble(pieces: list[Piece], limits: Limits, folding: dict, **fields) -> Le
     text = fold_quotes(full_text, folding)[: limits.max_text_chars] if full_text else ""
     if multiple:
         text = re.sub(r"^\[(?:Email body|Attachment: .*)\]\n(?=\[|\Z)", "", text, flags=re.M)  # pieces folded to nothing
+    unread = tuple(p.source.name or p.source.kind for p in pieces if p.warning and not p.text.strip())
     return Letter(text=text, full_text=full_text, sources=tuple(p.source for p in pieces),
-                  warnings=tuple(dict.fromkeys(warnings)), **fields)  # fmt: skip
+                  warnings=tuple(dict.fromkeys(warnings)), unread=unread, **fields)  # fmt: skip
 
 
 def separator(source: TextSource) -> str:

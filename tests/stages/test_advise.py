@@ -137,3 +137,19 @@ def test_the_summary_says_why_a_reply_needs_checking(rulebook, reason, confidenc
         assert "please read the reply yourself" in summary.lower()
         if reason == ReviewReason.SECOND_OPINION:
             assert "confidence" not in summary
+
+
+def test_the_summary_says_what_was_not_read(rulebook):
+    # a long release read only in part: the reading can stand, but the requester is told
+    law = rulebook.law("uk_foia")
+    warning = "annex.pdf has 80 pages; only the first 50 were read."
+    triage = Triage(
+        outcome=Outcome.FULL_DISCLOSURE,
+        labels=[Outcome.FULL_DISCLOSURE],
+        confidence=0.95,
+        needs_review=False,
+        jurisdiction="uk_foia",
+        warnings=[warning],
+    )
+    for summary in (render.summary_text(triage, law, rulebook), render.summary_html(triage, law, rulebook)):
+        assert f"Not everything was read: {warning}" in summary

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import LETTERS
 
 OWN = Path(__file__).resolve().parents[1] / "fixtures" / "classify"
+MAIL = OWN.parent / "mail"
 
 
 def letter(name: str) -> Path:
@@ -51,6 +52,16 @@ def test_a_release_read_from_weak_evidence_alone_goes_to_a_person(triager):
     assert result.outcome == "full_disclosure"
     assert result.needs_review
     assert result.review_reason == "low_confidence"
+
+
+def test_a_reply_whose_attached_letter_could_not_be_read_goes_to_a_person(triager):
+    # the cover note reads as a full release, but the scanned PDF it covers has no text layer:
+    # what it says, redactions included, is unknown, so the reading must not stand alone
+    result = triager.triage_path(MAIL / "cover_note_with_scanned_letter.eml")
+    assert result.needs_review
+    assert result.review_reason == "unread_attachment"
+    assert "foibot could not read all of this reply" in result.summary
+    assert "FOI-2024-0117 response.pdf could not be read" in result.summary
 
 
 def test_a_spreadsheet_described_as_the_answer_is_a_confident_release(triager):

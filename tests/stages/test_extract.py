@@ -94,6 +94,7 @@ def test_multi_page_pdf_is_read_in_full_and_capped_by_the_page_limit():
     capped = letter_from_document(pdf, "decision.pdf", Limits(max_pdf_pages=1))
     assert "Paragraph 1 of" in capped.full_text and "Paragraph 40 of" not in capped.full_text
     assert any("only the first 1" in w for w in capped.warnings)
+    assert capped.unread == ()  # part of it was read: the letter's start is there
 
 
 def test_pdf_keeps_paragraph_breaks():
@@ -107,6 +108,7 @@ def test_image_only_pdf_is_reported_not_read():
     pdf_source = next(s for s in letter.sources if s.kind == "pdf")
     assert pdf_source.note == NO_TEXT_LAYER and pdf_source.chars == 0
     assert any("could not be read" in w and "scan.pdf" in w for w in letter.warnings)
+    assert letter.unread == ("scan.pdf",)
     assert "Please see attached." in letter.text
 
 
@@ -114,6 +116,7 @@ def test_encrypted_pdf_gives_a_warning_not_a_crash():
     raw = mailbuild.email_with_attachment("Response attached.", [("locked.pdf", mailbuild.encrypted_pdf_bytes("Secret"), "application/pdf")])
     letter = letter_of(raw)
     assert any("encrypted" in w for w in letter.warnings)
+    assert letter.unread == ("locked.pdf",)
     with pytest.raises(UnreadableInput, match="encrypted"):
         letter_from_document(mailbuild.encrypted_pdf_bytes("Secret"), "locked.pdf")
 
@@ -122,6 +125,7 @@ def test_damaged_pdf_gives_a_warning():
     raw = mailbuild.email_with_attachment("Response attached.", [("broken.pdf", b"%PDF-1.7\n garbage", "application/pdf")])
     letter = letter_of(raw)
     assert any("broken.pdf" in w for w in letter.warnings)
+    assert letter.unread == ("broken.pdf",)
 
 
 def test_docx_paragraphs_tables_and_header_are_read_in_order():
@@ -166,6 +170,7 @@ def test_text_html_and_rtf_attachments_are_read():
     assert {s.kind for s in letter.sources} == {"text", "html", "rtf", "body", "attachment"}
     photo = next(s for s in letter.sources if s.name == "photo.jpg")
     assert photo.note == "not read: image/jpeg" and photo.chars == 0
+    assert letter.unread == ()  # a photo is listed, but it is no letter left unread
     assert "Plain note – £3" in letter.full_text and "HTML letter" in letter.full_text
     assert "The fee is £45." in letter.full_text and "Arial" not in letter.full_text
 
@@ -175,6 +180,7 @@ def test_an_old_word_doc_is_listed_with_a_warning():
     letter = letter_of(raw)
     assert any(s.name == "response.doc" and "Word 97-2003" in s.note for s in letter.sources)
     assert any("response.doc" in w for w in letter.warnings)
+    assert letter.unread == ("response.doc",)
 
 
 def test_a_stub_plain_part_gives_way_to_the_html_letter():
