@@ -96,21 +96,32 @@ def test_advice_topic_follows_the_law_not_the_number(rulebook):
     assert exemption_topic(foia.lookup("s36(2)(b)(i)").name, foia, topics)["name"] == "qualified_person"
 
 
-def test_html_summary_escapes_what_came_from_the_reply(rulebook):
-    law = rulebook.law("uk_foia")
-    triage = Triage(
-        outcome=Outcome.REFUSED,
-        labels=[Outcome.REFUSED],
-        confidence=0.9,
-        needs_review=False,
+def triaged(outcome: Outcome, confidence: float = 0.9, **fields) -> Triage:
+    """A UK triage result with only what a rendering test needs."""
+    return Triage(
+        outcome=outcome,
+        labels=[outcome],
+        confidence=confidence,
+        needs_review=fields.pop("needs_review", bool(fields.get("review_reason"))),
         jurisdiction="uk_foia",
+        **fields,
+    )
+
+
+def summaries(triage: Triage, rulebook) -> tuple[str, str]:
+    law = rulebook.law(triage.jurisdiction)
+    return render.summary_text(triage, law, rulebook), render.summary_html(triage, law, rulebook)
+
+
+def test_html_summary_escapes_what_came_from_the_reply(rulebook):
+    triage = triaged(
+        Outcome.REFUSED,
         authority='<img src=x onerror="alert(1)">',
         evidence=["The <script>steal()</script> information is withheld."],
     )
-    html = render.summary_html(triage, law, rulebook)
+    text, html = summaries(triage, rulebook)
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
-    text = render.summary_text(triage, law, rulebook)
     assert text.startswith("What you got: a refusal.")
 
 
@@ -123,16 +134,7 @@ def test_html_summary_escapes_what_came_from_the_reply(rulebook):
     ],
 )
 def test_the_summary_says_why_a_reply_needs_checking(rulebook, reason, confidence, says):
-    law = rulebook.law("uk_foia")
-    triage = Triage(
-        outcome=Outcome.DELAY,
-        labels=[Outcome.DELAY],
-        confidence=confidence,
-        needs_review=True,
-        review_reason=reason,
-        jurisdiction="uk_foia",
-    )
-    for summary in (render.summary_text(triage, law, rulebook), render.summary_html(triage, law, rulebook)):
+    for summary in summaries(triaged(Outcome.DELAY, confidence, review_reason=reason), rulebook):
         assert says in summary
         assert "please read the reply yourself" in summary.lower()
         if reason == ReviewReason.SECOND_OPINION:
@@ -141,15 +143,6 @@ def test_the_summary_says_why_a_reply_needs_checking(rulebook, reason, confidenc
 
 def test_the_summary_says_what_was_not_read(rulebook):
     # a long release read only in part: the reading can stand, but the requester is told
-    law = rulebook.law("uk_foia")
     warning = "annex.pdf has 80 pages; only the first 50 were read."
-    triage = Triage(
-        outcome=Outcome.FULL_DISCLOSURE,
-        labels=[Outcome.FULL_DISCLOSURE],
-        confidence=0.95,
-        needs_review=False,
-        jurisdiction="uk_foia",
-        warnings=[warning],
-    )
-    for summary in (render.summary_text(triage, law, rulebook), render.summary_html(triage, law, rulebook)):
+    for summary in summaries(triaged(Outcome.FULL_DISCLOSURE, 0.95, warnings=[warning]), rulebook):
         assert f"Not everything was read: {warning}" in summary
