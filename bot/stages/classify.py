@@ -86,6 +86,8 @@ class CompiledRules:
     thresholds: dict[str, float]
     exclusive: dict[str, tuple[str, ...]]
     learned_fallback: LearnedFallback
+    #: the confidence under which a reading goes to a person, per outcome ("any" for the rest)
+    review_below: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def compile_rules(rulebook: Rulebook) -> CompiledRules:
         data["thresholds"],
         exclusive,
         learned_fallback,
+        {(key if key == "any" else Outcome(key).value): float(value) for key, value in data["review_below"].items()},
     )
 
 
@@ -671,7 +674,7 @@ def classify(letter: Letter, rulebook: Rulebook, law: Law, learned: OutcomeProba
         # the rules' outcome stands, but one the model finds unlikely goes to a person
         return learned is not None and learned_doubts(outcome, learned(letter.full_text or letter.text), rules.learned_fallback)
 
-    review_reason = _review_reason(letter, outcome, confidence, guessed, second_opinion_doubts, rules.thresholds)
+    review_reason = _review_reason(letter, outcome, confidence, guessed, second_opinion_doubts, rules.review_below)
     return Classification(
         outcome=outcome,
         labels=tuple(labels),
@@ -694,7 +697,7 @@ def _review_reason(
     confidence: float,
     guessed: bool,
     doubts: Callable[[], bool],
-    thresholds: dict[str, float],
+    review_below: dict[str, float],
 ) -> ReviewReason | None:
     """Why a person should check this reading, or None when it can stand; the second opinion
     (`doubts`) is asked last, only about a reading nothing else sends to a person."""
@@ -706,8 +709,7 @@ def _review_reason(
         return ReviewReason.UNPLACED
     if guessed:
         return ReviewReason.GUESS
-    below = thresholds["full_disclosure_review_below" if outcome == Outcome.FULL_DISCLOSURE else "needs_review_below"]
-    if confidence < below:
+    if confidence < review_below.get(outcome.value, review_below["any"]):
         return ReviewReason.LOW_CONFIDENCE
     if doubts():
         return ReviewReason.SECOND_OPINION
