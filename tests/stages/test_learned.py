@@ -1,4 +1,5 @@
-"""The learned outcome model: a fallback guess when no rule places a letter, a second opinion when one does;\nnever trusted blindly."""
+"""The learned outcome model: a fallback guess when no rule places a letter, a second opinion when
+one does; never trusted blindly."""
 
 from __future__ import annotations
 
