@@ -2,10 +2,17 @@
 
 Evidence, strongest first: the law the letter cites by name, the request address of an FOI
 site (WhatDoTheyKnow, FYI, Right to Know, AskTheEU, MuckRock), the authority's mail domain.
-A specific law (EIR, FOISA) carries a higher weight than a general one it overlaps with.
+A specific law (EIR, FOISA) carries a higher weight than a general one it overlaps with, on the
+phrases that name it. A site address or a mail domain is shared by every law of its country
+(WhatDoTheyKnow serves FOIA, EIR, FOISA and the EISRs alike), so it counts the same for each. A
+tie goes to the specific law when the letter names it (an EIR reply also names FOIA in its rights
+footer), and to the general law when only a shared domain speaks: a letter from gov.scot that
+names no law is read under FOISA, not under the Scottish environmental regulations.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from bot.model import Letter
 from bot.rulebook import Rulebook
@@ -15,31 +22,51 @@ REQUEST_DOMAIN_SCORE = 2.0
 SENDER_DOMAIN_SCORE = 1.5
 
 
-def jurisdiction_scores(letter: Letter, rulebook: Rulebook) -> dict[str, float]:
+@dataclass(frozen=True)
+class Evidence:
+    """What a letter says for one law: phrases that name it (weighted) and shared domains."""
+
+    named: float
+    domains: float
+
+    @property
+    def score(self) -> float:
+        return self.named + self.domains
+
+
+def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evidence]:
     text = " ".join((letter.full_text or letter.text)[:60_000].split()).lower()
     sender_domain = letter.sender_address.rpartition("@")[2].lower()
     addresses = " ".join([letter.sender_address, *letter.recipient_addresses]).lower()
-    scores: dict[str, float] = {}
+    found: dict[str, Evidence] = {}
     for law in rulebook.laws.values():
         detect = law.detect
-        score = 0.0
-        for phrase in detect.phrases:
-            if phrase.lower() in text:
-                score += PHRASE_SCORE
-        for domain in detect.request_domains:
-            if domain.lower() in addresses or domain.lower() in text:
-                score += REQUEST_DOMAIN_SCORE
+        named = PHRASE_SCORE * detect.weight * sum(phrase.lower() in text for phrase in detect.phrases)
+        domains = REQUEST_DOMAIN_SCORE * sum(
+            domain.lower() in addresses or domain.lower() in text for domain in detect.request_domains
+        )
         for domain in detect.sender_domains:
             domain = domain.lower().lstrip(".")
             if sender_domain and (sender_domain == domain or sender_domain.endswith("." + domain)):
-                score += SENDER_DOMAIN_SCORE
-        if score:
-            scores[law.id] = score * detect.weight
-    return scores
+                domains += SENDER_DOMAIN_SCORE
+        if named or domains:
+            found[law.id] = Evidence(named, domains)
+    return found
+
+
+def jurisdiction_scores(letter: Letter, rulebook: Rulebook) -> dict[str, float]:
+    return {law_id: evidence.score for law_id, evidence in jurisdiction_evidence(letter, rulebook).items()}
 
 
 def detect_jurisdiction(letter: Letter, rulebook: Rulebook) -> str:
-    scores = jurisdiction_scores(letter, rulebook)
-    if not scores:
+    found = jurisdiction_evidence(letter, rulebook)
+    if not found:
         return rulebook.default_law
-    return max(sorted(scores), key=lambda law_id: scores[law_id])
+
+    def rank(law_id: str) -> tuple:
+        # the highest score; a tie goes to the specific law (highest weight) when the letter names
+        # it, to the general law (lowest weight) when only a shared domain speaks for both
+        weight = rulebook.laws[law_id].detect.weight
+        return (-found[law_id].score, -weight if found[law_id].named else weight, law_id)
+
+    return min(found, key=rank)

@@ -1595,6 +1595,19 @@ OWN_LETTERS = [
         # supplying it in accordance with section 1(b) unless otherwise specified"
         id="confirming the information is held and supplying it is a release",
     ),
+    pytest.param(
+        "borough_sickness_absence_over_the_appropriate_limit_hours",
+        {"outcome": "refused", "refusal_grounds": ["cost_limit"], "citations": ["s12"]},
+        # "would take them over the appropriate limit of 18.5 hours allowed by the legislation": the
+        # cost limit relied on without naming section 12
+        id="over the appropriate limit is the cost limit",
+    ),
+    pytest.param(
+        "scottish_council_empty_homes_exceeds_forty_hour_limit",
+        {"jurisdiction": "scotland_foisa", "outcome": "refused", "refusal_grounds": ["cost_limit"], "citations": ["s12"]},
+        # "would take about 175 hours of work, which would exceed the 40 hour limit"
+        id="exceeding the 40 hour limit is the FOISA cost limit",
+    ),
 ]
 
 
