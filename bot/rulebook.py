@@ -119,9 +119,26 @@ class CostLimit(Strict):
 
 class Detect(Strict):
     phrases: list[str] = Field(default_factory=list)
+    #: regular expressions (over the lower-cased text, spaces folded) for this law named together
+    #: with another as the ones a request may come under ("the Freedom of Information Act 2000 or
+    #: the Environmental Information Regulations 2004"); such a mention is no evidence for this law
+    #: and is taken out before its phrases are looked for
+    joint_mentions: list[str] = Field(default_factory=list)
+    #: a table of rules/places.toml: names of that country's authorities count for this law too
+    country: str = ""
     sender_domains: list[str] = Field(default_factory=list)
     request_domains: list[str] = Field(default_factory=list)
     weight: float = 1.0
+
+    @field_validator("joint_mentions")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"joint_mentions: {pattern!r} is not a regular expression ({exc})") from None
+        return patterns
 
 
 class Provision(Strict):
@@ -226,6 +243,14 @@ class Rulebook:
             if law.id != path.stem:
                 raise ValueError(f"{path}: id {law.id!r} must match the file name")
             self.laws[law.id] = law
+        places_file = self.rules_dir / "places.toml"
+        #: names that place a letter in a country, per country (rules/places.toml)
+        self.places: dict[str, tuple[str, ...]] = {
+            country: tuple(table["names"]) for country, table in (_read_toml(places_file) if places_file.is_file() else {}).items()
+        }
+        for law in self.laws.values():
+            if law.detect.country and law.detect.country not in self.places:
+                raise ValueError(f"{law.id}: [detect] country {law.detect.country!r} has no table in {places_file}")
         self.default_law = "uk_foia"
         self._calendars: dict[str, WorkingCalendar] = {}
 

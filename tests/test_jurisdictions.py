@@ -19,7 +19,6 @@ from tests.conftest import LETTERS
 D = dt.date
 
 KNOWN_WRONG = {
-    "scot-007-council-acknowledgement": "detected as EISR: the acknowledgement mentions environmental information",
     "ie-014-harbour-board-investigation-refused": "s30(1)(a) stated only in a heading and a paraphrase of the Act (may refuse)",
     "ca-051-marine-safety-post-complaint-release": "ground released after the complaint still listed",
     "eu-056-commission-dg-consafe-extension": "Article 4(5) consultation listed during an extension",
@@ -39,7 +38,6 @@ KNOWN_WRONG = {
     "eu-136-commission-sg-confirmatory-application-registered-acknowledgement": "acknowledgement read as a review decision",
     "scot-eisr-144-council-private-water-supply-reg16-review-overturned": "exemptions differ",
     # held-out letters of the sixth batch
-    "intl-269-scotland-eisr-council-flood-scheme-partial-householder-names": "EISR s39(2) read in place of the labelled reg11(2)",
     "intl-266-scotland-foisa-council-review-overturned-cost-limit": "the cost limit the review overturned is still listed",
     "ie-186-county-council-housing-adaptation-grants-bilingual-full": "full release read as other",
     "scot-eisr-177-council-outfall-sampling-mixed-partial-not-held": "partial read as refused",

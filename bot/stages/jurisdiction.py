@@ -1,17 +1,22 @@
 """Which FOI law a letter was written under, from the `[detect]` table of each rules/law file.
 
-Evidence, strongest first: the law the letter cites by name, the request address of an FOI
-site (WhatDoTheyKnow, FYI, Right to Know, AskTheEU, MuckRock), the authority's mail domain.
+Evidence, strongest first: the law the letter cites by name, the name of one of the country's
+authorities (rules/places.toml), the request address of an FOI site (WhatDoTheyKnow, FYI, Right
+to Know, AskTheEU, MuckRock), the authority's mail domain.
+
 A specific law (EIR, FOISA) carries a higher weight than a general one it overlaps with, on the
-phrases that name it. A site address or a mail domain is shared by every law of its country
-(WhatDoTheyKnow serves FOIA, EIR, FOISA and the EISRs alike), so it counts the same for each. A
-tie goes to the specific law when the letter names it (an EIR reply also names FOIA in its rights
-footer), and to the general law when only a shared domain speaks: a letter from gov.scot that
-names no law is read under FOISA, not under the Scottish environmental regulations.
+phrases that name it. Everything else is shared by the laws of a country (WhatDoTheyKnow serves
+FOIA, EIR, FOISA and the EISRs alike; a Scottish council answers under FOISA and the EISRs) and
+counts the same for each. A tie goes to the specific law when the letter names it (an EIR reply
+also names FOIA in its rights footer), and to the general law when only shared evidence speaks:
+a letter from gov.scot that names no law is read under FOISA, not under the Scottish
+environmental regulations. Nor is a template that names both laws as the ones a request may
+come under ("FOIA/EIR") evidence for the specific one (`joint_mentions`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.model import Letter
@@ -20,18 +25,20 @@ from bot.rulebook import Rulebook
 PHRASE_SCORE = 3.0
 REQUEST_DOMAIN_SCORE = 2.0
 SENDER_DOMAIN_SCORE = 1.5
+PLACE_SCORE = 3.0  # an authority's name (rules/places.toml)
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a letter says for one law: phrases that name it (weighted) and shared domains."""
+    """What a letter says for one law: phrases that name it (weighted), and what it shares with
+    the other laws of its country (site addresses, mail domains, authorities' names)."""
 
     named: float
-    domains: float
+    shared: float
 
     @property
     def score(self) -> float:
-        return self.named + self.domains
+        return self.named + self.shared
 
 
 def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evidence]:
@@ -41,16 +48,21 @@ def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evide
     found: dict[str, Evidence] = {}
     for law in rulebook.laws.values():
         detect = law.detect
-        named = PHRASE_SCORE * detect.weight * sum(phrase.lower() in text for phrase in detect.phrases)
-        domains = REQUEST_DOMAIN_SCORE * sum(
+        own_text = text
+        for pattern in detect.joint_mentions:
+            own_text = re.sub(pattern, " ", own_text)
+        named = PHRASE_SCORE * detect.weight * sum(phrase.lower() in own_text for phrase in detect.phrases)
+        shared = REQUEST_DOMAIN_SCORE * sum(
             domain.lower() in addresses or domain.lower() in text for domain in detect.request_domains
         )
         for domain in detect.sender_domains:
             domain = domain.lower().lstrip(".")
             if sender_domain and (sender_domain == domain or sender_domain.endswith("." + domain)):
-                domains += SENDER_DOMAIN_SCORE
-        if named or domains:
-            found[law.id] = Evidence(named, domains)
+                shared += SENDER_DOMAIN_SCORE
+        if detect.country:
+            shared += PLACE_SCORE * sum(" ".join(name.split()).lower() in text for name in rulebook.places[detect.country])
+        if named or shared:
+            found[law.id] = Evidence(named, shared)
     return found
 
 
@@ -65,7 +77,7 @@ def detect_jurisdiction(letter: Letter, rulebook: Rulebook) -> str:
 
     def rank(law_id: str) -> tuple:
         # the highest score; a tie goes to the specific law (highest weight) when the letter names
-        # it, to the general law (lowest weight) when only a shared domain speaks for both
+        # it, to the general law (lowest weight) when only shared evidence speaks for both
         weight = rulebook.laws[law_id].detect.weight
         return (-found[law_id].score, -weight if found[law_id].named else weight, law_id)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.model import Letter
 from bot.rulebook import RULES_DIR, Law, Rulebook
+from bot.stages.jurisdiction import detect_jurisdiction
 
 LAW_DIR = RULES_DIR / "law"
 LAW_FILES = sorted(LAW_DIR.glob("*.toml"))
@@ -348,23 +350,18 @@ def test_specific_laws_outweigh_the_general_ones(rulebook: Rulebook) -> None:
 
 
 def test_no_phrase_contains_another(rulebook: Rulebook) -> None:
-    """A phrase inside another would count twice for one law, or hand one law's evidence to another."""
+    """A phrase inside another would count twice for one law, or hand one law's evidence to another
+    (the authorities' names of rules/places.toml included)."""
     phrases = [(law.id, p.lower()) for law in rulebook.laws.values() for p in law.detect.phrases]
+    phrases += [(f"places.{country}", name.lower()) for country, names in rulebook.places.items() for name in names]
     nested = [(a, pa, b, pb) for a, pa in phrases for b, pb in phrases if (a, pa) != (b, pb) and pa in pb]
     assert nested == []
 
 
 def _phrase_pick(rulebook: Rulebook, text: str) -> str:
-    """The law whose phrases score highest (weight x distinct phrases present), else the default law.
-
-    A measurement of the data, not the detector: the jurisdiction stage may also use sender domains."""
-    flat = " ".join(text.split()).lower()
-    scores = {
-        law.id: law.detect.weight * sum(" ".join(p.split()).lower() in flat for p in law.detect.phrases)
-        for law in rulebook.laws.values()
-    }
-    best = max(scores, key=lambda law_id: scores[law_id])
-    return best if scores[best] > 0 else rulebook.default_law
+    """The law the detector picks from the words alone (no sender or recipient address): a
+    measurement of the phrases, place names and joint mentions in the data."""
+    return detect_jurisdiction(Letter(text=text), rulebook)
 
 
 def test_detect_phrases_pick_the_corpus_jurisdictions(rulebook: Rulebook) -> None:

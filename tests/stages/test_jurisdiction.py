@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.model import Limits
 from bot.stages.extract import extract_letter, letter_from_document
 from bot.stages.jurisdiction import detect_jurisdiction, jurisdiction_evidence
@@ -54,3 +56,59 @@ def test_a_tie_between_named_laws_goes_to_the_specific_one(triager):
     assert evidence["uk_eir"].score == evidence["uk_foia"].score
     assert evidence["uk_eir"].named and evidence["uk_foia"].named
     assert detect_jurisdiction(letter, rulebook) == "uk_eir"
+
+
+def test_a_template_naming_foia_or_the_eir_is_no_evidence_for_the_regulations(triager):
+    rulebook = triager.rulebook
+    letter = letter_from_mail("acknowledgement_names_foia_or_eir.eml")
+    evidence = jurisdiction_evidence(letter, rulebook)
+    assert "uk_eir" not in evidence or not evidence["uk_eir"].named
+    assert detect_jurisdiction(letter, rulebook) == "uk_foia"
+
+
+def test_a_reply_under_the_eir_rather_than_foia_is_read_under_the_eir(triager):
+    letter = letter_from_mail("eir_reply_rather_than_foia.eml")
+    assert detect_jurisdiction(letter, triager.rulebook) == "uk_eir"
+
+
+def test_a_joint_mention_that_is_not_a_regular_expression_is_refused_when_the_rules_load():
+    from pydantic import ValidationError
+
+    from bot.rulebook import Detect
+
+    with pytest.raises(ValidationError, match="joint_mentions"):
+        Detect(joint_mentions=["freedom of information act (2000"])
+
+
+def letter_from_text(name: str):
+    path = FIXTURES / name
+    return letter_from_document(path.read_bytes(), path.name, Limits())
+
+
+def test_an_authoritys_name_places_the_letter_without_choosing_between_its_countrys_laws(triager):
+    # a Scottish council's disclosure log names no law: Scotland, and there its general Act
+    letter = letter_from_text("moray_council_disclosure_log_page_no_law_named.txt")
+    evidence = jurisdiction_evidence(letter, triager.rulebook)
+    assert evidence["scotland_foisa"] == evidence["scotland_eisr"]
+    assert not evidence["scotland_foisa"].named
+    assert detect_jurisdiction(letter, triager.rulebook) == "scotland_foisa"
+
+
+def test_a_councils_eisr_reply_naming_foisa_and_the_commissioner_stays_under_the_eisrs(triager):
+    # the council's and the Commissioner's names count for both Scottish laws, so naming FOISA
+    # once ("rather than the ... Act") does not outweigh the Regulations named as the law applied
+    letter = letter_from_text("highland_council_eisr_reply_names_foisa_and_commissioner.txt")
+    assert detect_jurisdiction(letter, triager.rulebook) == "scotland_eisr"
+
+
+def test_a_law_whose_country_has_no_places_table_is_refused_when_the_rules_load(tmp_path):
+    import shutil
+
+    from bot.rulebook import RULES_DIR, Rulebook
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    places = rules / "places.toml"
+    places.write_text(places.read_text(encoding="utf-8").replace("[scotland]", "[alba]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="country 'scotland' has no table"):
+        Rulebook(rules)
