@@ -2,7 +2,8 @@
 
 Evidence, strongest first: the law the letter cites by name, the name of one of the country's
 authorities (rules/places.toml), the request address of an FOI site (WhatDoTheyKnow, FYI, Right
-to Know, AskTheEU, MuckRock), the authority's mail domain.
+to Know, AskTheEU, MuckRock), the authority's mail domain, an address of such a domain written in
+the letter (a link, a signature).
 
 A specific law (EIR, FOISA) carries a higher weight than a general one it overlaps with, on the
 phrases that name it. Everything else is shared by the laws of a country (WhatDoTheyKnow serves
@@ -11,7 +12,7 @@ counts the same for each. A tie goes to the specific law when the letter names i
 also names FOIA in its rights footer), and to the general law when only shared evidence speaks:
 a letter from gov.scot that names no law is read under FOISA, not under the Scottish
 environmental regulations. Nor is a template that names both laws as the ones a request may
-come under ("FOIA/EIR") evidence for the specific one (`joint_mentions`).
+come under ("FOIA/EIR") evidence for the specific one (`not_evidence`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ PHRASE_SCORE = 3.0
 REQUEST_DOMAIN_SCORE = 2.0
 SENDER_DOMAIN_SCORE = 1.5
 PLACE_SCORE = 3.0  # an authority's name (rules/places.toml)
+TEXT_DOMAIN_SCORE = 1.0  # a web or mail address of one of the law's domains written in the letter
+HOST = re.compile(r"(?:https?://|\bwww\.|@)((?:[a-z0-9-]+\.)+[a-z]{2,})")
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,14 @@ def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evide
     text = " ".join((letter.full_text or letter.text)[:60_000].split()).lower()
     sender_domain = letter.sender_address.rpartition("@")[2].lower()
     addresses = " ".join([letter.sender_address, *letter.recipient_addresses]).lower()
+    # web and mail addresses in the letter (a signature, a link to the authority's site): a published
+    # reply without its envelope still shows where it comes from
+    hosts = {m.rstrip(".") for m in HOST.findall(text)}
     found: dict[str, Evidence] = {}
     for law in rulebook.laws.values():
         detect = law.detect
         own_text = text
-        for pattern in detect.joint_mentions:
+        for pattern in detect.not_evidence:
             own_text = re.sub(pattern, " ", own_text)
         named = PHRASE_SCORE * detect.weight * sum(phrase.lower() in own_text for phrase in detect.phrases)
         shared = REQUEST_DOMAIN_SCORE * sum(
@@ -57,13 +63,20 @@ def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evide
         )
         for domain in detect.sender_domains:
             domain = domain.lower().lstrip(".")
-            if sender_domain and (sender_domain == domain or sender_domain.endswith("." + domain)):
+            if sender_domain and _within(sender_domain, domain):
                 shared += SENDER_DOMAIN_SCORE
+        if any(_within(host, domain.lower().lstrip(".")) for host in hosts for domain in detect.sender_domains):
+            shared += TEXT_DOMAIN_SCORE
         if detect.country:
             shared += PLACE_SCORE * sum(" ".join(name.split()).lower() in text for name in rulebook.places[detect.country])
         if named or shared:
             found[law.id] = Evidence(named, shared)
     return found
+
+
+def _within(host: str, domain: str) -> bool:
+    """`host` is `domain` or one of its subdomains (a label boundary: "agov.uk" is not in "gov.uk")."""
+    return host == domain or host.endswith("." + domain)
 
 
 def jurisdiction_scores(letter: Letter, rulebook: Rulebook) -> dict[str, float]:

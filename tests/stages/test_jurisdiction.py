@@ -76,8 +76,8 @@ def test_a_joint_mention_that_is_not_a_regular_expression_is_refused_when_the_ru
 
     from bot.rulebook import Detect
 
-    with pytest.raises(ValidationError, match="joint_mentions"):
-        Detect(joint_mentions=["freedom of information act (2000"])
+    with pytest.raises(ValidationError, match="not_evidence"):
+        Detect(not_evidence=["freedom of information act (2000"])
 
 
 def letter_from_text(name: str):
@@ -112,3 +112,19 @@ def test_a_law_whose_country_has_no_places_table_is_refused_when_the_rules_load(
     places.write_text(places.read_text(encoding="utf-8").replace("[scotland]", "[alba]"), encoding="utf-8")
     with pytest.raises(ValueError, match="country 'scotland' has no table"):
         Rulebook(rules)
+
+
+def test_a_link_to_the_authoritys_site_places_a_reply_that_names_no_law(triager):
+    # an auto-reply copied from a published thread: no envelope, no law named, only the web address
+    letter = letter_from_text("australian_agency_auto_reply_link_only.txt")
+    evidence = jurisdiction_evidence(letter, triager.rulebook)
+    assert set(evidence) == {"au_foi"}
+    assert detect_jurisdiction(letter, triager.rulebook) == "au_foi"
+
+
+def test_the_scottish_regulations_written_like_the_english_ones_are_no_evidence_for_the_eir(triager):
+    # "Environmental Information Regulations (Scotland) 2004" and a council site under gov.uk
+    letter = letter_from_text("scottish_council_acknowledgement_regulations_name_slip.txt")
+    evidence = jurisdiction_evidence(letter, triager.rulebook)
+    assert not evidence["uk_eir"].named
+    assert detect_jurisdiction(letter, triager.rulebook) == "scotland_foisa"
