@@ -74,6 +74,20 @@ US_RE = re.compile(
     r"(?:552\s*)?\(b\)\s*\((?P<num>[1-9])\)(?P<subs>(?:\s*\((?![bB]\)\s*\(\d)[A-Fa-f]\))*)|(?<![\w(])b(?P<num2>[1-9])(?P<sub2>\([A-F]\))?(?![\w])",
 )
 
+# A list whose items are labelled by bare numbers, after an introduction ending in a colon:
+# "withheld under the following sections of the OIA: 6(a): to avoid prejudicing ...; 9(2)(a): to
+# protect individuals' privacy", "refused in full under: 6(a): ...", "exempt under the following
+# sections: 40(2) - personal information; 43(2) - commercial interests". Each label has the shape of
+# a provision (a number and a bracketed part) and is followed by a colon or a dash; the next label
+# starts after a semicolon, a bullet or a line break, within LABEL_GAP characters of the last.
+_LABEL = r"\d{1,3}[A-Z]?(?:\s?\(\s*[0-9A-Za-z]{1,5}\s*\))+"
+LABEL_INTRO_RE = re.compile(
+    rf"(?:\b(?:sections?|grounds?|exemptions?|exceptions?|provisions?)\b[^.:;]{{0,60}}|\bunder)\s*:\s*(?=(?P<first>{_LABEL})\s*[:–-])",
+    re.IGNORECASE,
+)
+LABEL_NEXT_RE = re.compile(rf"[;•\n]\s*(?:and\s+)?(?P<label>{_LABEL})\s*[:–-]", re.IGNORECASE)
+LABEL_GAP = 300
+
 _ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
 _SUB_RE = re.compile(rf"\(\s*([0-9A-Za-z]{{1,5}})\s*\)|({_GLUED})")
 
@@ -200,6 +214,11 @@ def find_citations(text: str) -> list[Citation]:
                         word=word,
                     )
                 )
+    for start, end in _labelled_list_items(text):
+        parsed = _ITEM_RE.fullmatch(text[start:end])
+        number, subs = _norm_number(parsed.group("num")), _subs(parsed.group("subs") or "")
+        citation = "s" + number + "".join(_norm_sub(sub, "s") for sub in subs)
+        found.append(Citation(citation, "s", start, end, text[start:end], word=BARE))
     for match in US_RE.finditer(text):
         num = match.group("num") or match.group("num2")
         subs = re.findall(r"\(([A-Fa-f])\)", match.group("subs") or match.group("sub2") or "")
@@ -207,6 +226,18 @@ def find_citations(text: str) -> list[Citation]:
         found.append(Citation(citation, "b", match.start(), match.end(), match.group(0)))
     found.sort(key=lambda c: c.start)
     return _dedupe_overlaps(found)
+
+
+def _labelled_list_items(text: str) -> list[tuple[int, int]]:
+    """The spans of the bare-number labels of each list introduced by "... sections ...:" or "under:"."""
+    spans: list[tuple[int, int]] = []
+    for intro in LABEL_INTRO_RE.finditer(text):
+        if spans and intro.start() < spans[-1][1]:
+            continue
+        spans.append((intro.start("first"), intro.end("first")))
+        while (label := LABEL_NEXT_RE.search(text, spans[-1][1], spans[-1][1] + LABEL_GAP)) is not None:
+            spans.append((label.start("label"), label.end("label")))
+    return spans
 
 
 def _sub_kind(sub: str, previous: list[str]) -> str:

@@ -36,6 +36,15 @@ CASES = [
     ("section 40(2)and section 43", ["s40(2)", "s43"]),
     # no word before the numbers: which law's numbers they are is for the caller (see below)
     ("information exempt under 40(2) and 30(1)(a)", ["s40(2)", "s30(1)(a)"]),
+    # a list labelled by bare numbers after an introduction that ends in a colon
+    (
+        "We have withheld some information under the following sections of the OIA: 6(a): to avoid "
+        "prejudicing the security or defence of New Zealand; 6(b)(i): to protect the passing of information "
+        "from another government on a confidential basis; 9(2)(a): to protect individuals' privacy.",
+        ["s6(a)", "s6(b)(i)", "s9(2)(a)"],
+    ),
+    ("Document 2 is refused in full under: 6(a): to avoid prejudice; 9(2)(g)(i): free and frank opinions", ["s6(a)", "s9(2)(g)(i)"]),
+    ("exempt under the following sections: 40(2) - personal information; 43(2) - commercial interests", ["s40(2)", "s43(2)"]),
 ]
 
 
@@ -96,9 +105,23 @@ def test_a_us_exemption_list_is_not_read_as_subparagraphs():
     assert [c.citation for c in find_citations(text)] == ["b1", "b2", "b3", "b4", "b5", "b6", "b7(A)", "b7(C)"]
 
 
-@pytest.mark.parametrize("text", ["children under 5 years old", "under 18 months", "we hold 12(4) copies"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "children under 5 years old",
+        "under 18 months",
+        "we hold 12(4) copies",
+        # labels of a list that is not of provisions
+        "Please answer the following questions: 1(a): how many staff; 1(b): how much was spent",
+    ],
+)
 def test_a_bare_number_is_a_citation_only_in_the_shape_of_a_provision_after_under(text):
     assert find_citations(text) == []
+
+
+def test_a_labelled_list_ends_where_no_label_follows_within_a_few_lines():
+    text = "exempt under the following sections: 40(2) - personal information." + " More text." * 40 + "; 43(2) - x"
+    assert [c.citation for c in find_citations(text)] == ["s40(2)"]
 
 
 @pytest.mark.parametrize(

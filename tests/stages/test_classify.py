@@ -1608,6 +1608,12 @@ OWN_LETTERS = [
         # "would take about 175 hours of work, which would exceed the 40 hour limit"
         id="exceeding the 40 hour limit is the FOISA cost limit",
     ),
+    pytest.param(
+        "nz_ministry_cables_withheld_under_labelled_sections",
+        {"jurisdiction": "nz_oia", "outcome": "partial_disclosure", "citations": ["s6(a)", "s6(b)(i)", "s9(2)(a)"]},
+        # "withheld under the following sections of the Act: 6(a): to avoid ...; 6(b)(i): ...; 9(2)(a): ..."
+        id="a list labelled by bare section numbers names each ground",
+    ),
 ]
 
 
