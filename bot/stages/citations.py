@@ -49,7 +49,9 @@ _NUMBER = r"\d{1,3}(?:\.\d{1,2}(?=[\s(,;:]|$))?[A-Z]{0,2}(?![A-Za-z])"
 _GLUED = r"(?<=\))[a-z](?![\w(])"
 # a bracketed part, or a glued letter
 _SUB = rf"(?:\(\s*[0-9A-Za-z]{{1,5}}\s*\)|{_GLUED})"
-_ONE = rf"{_NUMBER}(?:\s?{_SUB})*"
+# a subsection written with a space for its brackets, before a bracketed part: "section 33 1(b)"
+_SPACED = r"\s\d{1,2}(?=\s?\()"
+_ONE = rf"{_NUMBER}(?:{_SPACED})?(?:\s?{_SUB})*"
 _JOIN = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&|to)\s+|\s*/\s*|\s*&\s*)"
 _ITEM = rf"(?:{_ONE}|(?:{_SUB})+)"  # a bare "(3A)(a)" continues the previous number
 # a name in brackets between list items: "sections 29(1)(a) (formulation of policy) and 30(b)(i)"
@@ -88,7 +90,7 @@ LABEL_INTRO_RE = re.compile(
 LABEL_NEXT_RE = re.compile(rf"[;•\n]\s*(?:and\s+)?(?P<label>{_LABEL})\s*[:–-]", re.IGNORECASE)
 LABEL_GAP = 300
 
-_ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
+_ITEM_RE = re.compile(rf"(?P<num>{_NUMBER})?(?:\s(?P<spaced>\d{{1,2}}))?(?P<subs>(?:\s?{_SUB})*)", re.IGNORECASE)
 _SUB_RE = re.compile(rf"\(\s*([0-9A-Za-z]{{1,5}})\s*\)|({_GLUED})")
 
 
@@ -189,6 +191,8 @@ def find_citations(text: str) -> list[Citation]:
                 continue
             number = parsed.group("num")
             subs = _subs(parsed.group("subs") or "")
+            if parsed.group("spaced"):
+                subs = [parsed.group("spaced"), *subs]
             if number:
                 last_number = _norm_number(number)
                 if prefix == "b" and not subs and len(number) > 1 and number[-1].isalpha():

@@ -36,6 +36,11 @@ CASES = [
     ("section 40(2)and section 43", ["s40(2)", "s43"]),
     # no word before the numbers: which law's numbers they are is for the caller (see below)
     ("information exempt under 40(2) and 30(1)(a)", ["s40(2)", "s30(1)(a)"]),
+    # a subsection written with a space for its brackets before a bracketed part ...
+    ("An exemption under section 33 1(b) of FOISA applies", ["s33(1)(b)"]),
+    ("exempt under Section 38 1(b) Personal information", ["s38(1)(b)"]),
+    # ... but not a number that no bracketed part follows
+    ("section 40 2 of the Act", ["s40"]),
     # a list labelled by bare numbers after an introduction that ends in a colon
     (
         "We have withheld some information under the following sections of the OIA: 6(a): to avoid "
