@@ -220,6 +220,8 @@ def find_citations(text: str) -> list[Citation]:
                 )
     for start, end in _labelled_list_items(text):
         parsed = _ITEM_RE.fullmatch(text[start:end])
+        if not parsed or not parsed.group("num"):
+            continue
         number, subs = _norm_number(parsed.group("num")), _subs(parsed.group("subs") or "")
         citation = "s" + number + "".join(_norm_sub(sub, "s") for sub in subs)
         found.append(Citation(citation, "s", start, end, text[start:end], word=BARE))

@@ -79,10 +79,6 @@ def _within(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def jurisdiction_scores(letter: Letter, rulebook: Rulebook) -> dict[str, float]:
-    return {law_id: evidence.score for law_id, evidence in jurisdiction_evidence(letter, rulebook).items()}
-
-
 def detect_jurisdiction(letter: Letter, rulebook: Rulebook) -> str:
     found = jurisdiction_evidence(letter, rulebook)
     if not found:
