@@ -245,9 +245,11 @@ class Rulebook:
                 raise ValueError(f"{path}: id {law.id!r} must match the file name")
             self.laws[law.id] = law
         places_file = self.rules_dir / "places.toml"
-        #: names that place a letter in a country, per country (rules/places.toml)
+        #: names that place a letter in a country, per country (rules/places.toml), lower-cased with
+        #: spaces folded as the jurisdiction stage reads the letter
         self.places: dict[str, tuple[str, ...]] = {
-            country: tuple(table["names"]) for country, table in (_read_toml(places_file) if places_file.is_file() else {}).items()
+            country: tuple(" ".join(name.split()).lower() for name in table["names"])
+            for country, table in (_read_toml(places_file) if places_file.is_file() else {}).items()
         }
         for law in self.laws.values():
             if law.detect.country and law.detect.country not in self.places:

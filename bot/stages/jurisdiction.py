@@ -68,7 +68,7 @@ def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evide
         if any(_within(host, domain.lower().lstrip(".")) for host in hosts for domain in detect.sender_domains):
             shared += TEXT_DOMAIN_SCORE
         if detect.country:
-            shared += PLACE_SCORE * sum(" ".join(name.split()).lower() in text for name in rulebook.places[detect.country])
+            shared += PLACE_SCORE * sum(name in text for name in rulebook.places[detect.country])
         if named or shared:
             found[law.id] = Evidence(named, shared)
     return found
