@@ -56,16 +56,15 @@ def jurisdiction_evidence(letter: Letter, rulebook: Rulebook) -> dict[str, Evide
         detect = law.detect
         own_text = text
         for pattern in detect.not_evidence:
-            own_text = re.sub(pattern, " ", own_text)
+            own_text = pattern.sub(" ", own_text)
         named = PHRASE_SCORE * detect.weight * sum(phrase.lower() in own_text for phrase in detect.phrases)
         shared = REQUEST_DOMAIN_SCORE * sum(
             domain.lower() in addresses or domain.lower() in text for domain in detect.request_domains
         )
-        for domain in detect.sender_domains:
-            domain = domain.lower().lstrip(".")
-            if sender_domain and _within(sender_domain, domain):
-                shared += SENDER_DOMAIN_SCORE
-        if any(_within(host, domain.lower().lstrip(".")) for host in hosts for domain in detect.sender_domains):
+        domains = [domain.lower().lstrip(".") for domain in detect.sender_domains]
+        if sender_domain:
+            shared += SENDER_DOMAIN_SCORE * sum(_within(sender_domain, domain) for domain in domains)
+        if any(_within(host, domain) for host in hosts for domain in domains):
             shared += TEXT_DOMAIN_SCORE
         if detect.country:
             shared += PLACE_SCORE * sum(name in text for name in rulebook.places[detect.country])
